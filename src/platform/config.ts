@@ -24,6 +24,7 @@ export interface Config {
     readonly audience: string | undefined;
   };
   readonly openApiEnabled: boolean;
+  readonly rateLimits: { readonly perPrincipal: number; readonly perOrganization: number };
 }
 
 export class ConfigError extends Error {
@@ -99,6 +100,10 @@ export function loadConfig(env: Env = process.env): Config {
       audience: text(env, 'JWT_AUDIENCE'),
     },
     openApiEnabled: boolean(env, 'OPENAPI_ENABLED', true),
+    rateLimits: {
+      perPrincipal: integer(env, 'RATE_LIMIT_PER_KEY', 1200, 1, 10_000_000),
+      perOrganization: integer(env, 'RATE_LIMIT_PER_ORG', 6000, 1, 10_000_000),
+    },
   };
   return deepFreeze(config);
 }

@@ -1,8 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { projectRoot } from '../project-root';
 import type { Pool } from './pool';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '../../../migrations');
+export const MIGRATIONS_DIR = path.join(projectRoot(), 'migrations');
 const LOCK_KEY = 7_361_001;
 
 /**

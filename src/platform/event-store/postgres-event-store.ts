@@ -146,12 +146,19 @@ export class PostgresEventStore implements EventStore {
 
   async deleteStream(stream: string, options: { expectedRevision?: ExpectedRevision } = {}): Promise<void> {
     const expected = options.expectedRevision ?? 'any';
+    if (expected === 'no_stream') {
+      // Nothing to delete when the stream is absent; an existing one conflicts.
+      const existing = await this.readStream(stream, { direction: 'backwards', maxCount: 1 });
+      const last = existing[0];
+      if (last) throw new WrongExpectedRevisionError(stream, expected, last.revision);
+      return;
+    }
     const { rows } = await this.pool.query<{ revision: string }>(
       `UPDATE es_streams SET deleted = true, truncate_before = revision + 1
         WHERE stream_name = $1 AND NOT deleted AND revision >= 0
           AND ($2::text IN ('any', 'stream_exists') OR revision = $2::text::bigint)
         RETURNING revision::text AS revision`,
-      [stream, expectedText(expected === 'no_stream' ? 'stream_exists' : expected)],
+      [stream, expectedText(expected)],
     );
     if (rows.length === 0 && expected !== 'any') {
       const current = await this.pool.query<{ revision: string; deleted: boolean }>(

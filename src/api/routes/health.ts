@@ -1,0 +1,45 @@
+import express from 'express';
+import { comparePositions } from '../../platform/event-store/event-store.port';
+import type { ApiDeps } from '../api-deps';
+
+/** How old an unprojected event may be before the API reports itself not ready. */
+const MAX_PROJECTION_LAG_MS = 10_000;
+
+/**
+ * Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the
+ * database and event store answer, and every projection has applied all
+ * events older than a few seconds). Not under /api: for load balancers.
+ */
+export function healthRouter(deps: ApiDeps, projections: readonly { name: string; eventTypes: readonly string[] }[]): express.Router {
+  const router = express.Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const checks: Record<string, boolean> = {};
+    checks.database = await deps.pool.query('SELECT 1').then(() => true, () => false);
+    checks.eventStore = await deps.store.headPosition().then(() => true, () => false);
+    checks.projections = await projectionsCaughtUp(deps, projections).catch(() => false);
+    Object.assign(checks, (await deps.readiness?.().catch(() => ({ extra: false }))) ?? {});
+    const ok = Object.values(checks).every(Boolean);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks });
+  });
+  return router;
+}
+
+async function projectionsCaughtUp(deps: ApiDeps, projections: readonly { name: string; eventTypes: readonly string[] }[]): Promise<boolean> {
+  await deps.watcher.start();
+  for (const projection of projections) {
+    const at = deps.watcher.position(projection.name);
+    const pending = await deps.store.readAll({
+      ...(at ? { fromPosition: at } : {}),
+      maxCount: 1,
+      filter: { eventTypes: projection.eventTypes },
+    });
+    const oldest = pending.events[0];
+    if (oldest && (!at || comparePositions(oldest.position, at) > 0) && Date.now() - oldest.createdAt.getTime() > MAX_PROJECTION_LAG_MS) {
+      return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,44 @@
+import type { Server } from 'node:http';
+import type { Logger } from '../platform/logger';
+import type { Platform } from '../platform/platform';
+import { CheckpointWatcher } from '../platform/checkpoints/checkpoint-watcher';
+import { PROJECTIONS } from '../projections/index';
+import type { ApiDeps } from './api-deps';
+import { createApp } from './app';
+import { Authenticator } from './auth/authenticator';
+import { resolveJwtSettings } from './auth/jwt-settings';
+import { JwtVerifier } from './auth/jwt-verifier';
+import { RateLimiter } from './rate-limiter';
+import { API_ROUTES } from './routes/index';
+import { SchemaRegistry } from './schema-registry';
+
+/** Builds what the API needs from the platform (also used by tests with their own database). */
+export async function createApiDeps(platform: Platform, log: Logger): Promise<ApiDeps> {
+  const watcher = new CheckpointWatcher(platform.pool, platform.databaseUrl, PROJECTIONS);
+  await watcher.start();
+  return {
+    config: platform.config,
+    log,
+    pool: platform.pool,
+    store: platform.store,
+    watcher,
+    schemas: new SchemaRegistry(),
+    authenticator: new Authenticator(platform.pool, new JwtVerifier(await resolveJwtSettings(platform.config))),
+    rateLimiter: new RateLimiter(platform.config.rateLimits),
+  };
+}
+
+export async function startApi(platform: Platform, log: Logger): Promise<{ stop(): Promise<void> }> {
+  const deps = await createApiDeps(platform, log);
+  const app = createApp(deps, API_ROUTES, PROJECTIONS);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(platform.config.port, () => resolve(s));
+  });
+  log.info({ port: platform.config.port, url: platform.config.publicUrl }, 'API listening');
+  return {
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await deps.watcher.stop();
+    },
+  };
+}

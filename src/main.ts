@@ -1,0 +1,69 @@
+import { bootstrapFirstOrganization } from './commands/organizations/bootstrap';
+import { loadConfig, ConfigError } from './platform/config';
+import { createLogger, moduleLogger } from './platform/logger';
+import { openPlatform } from './platform/platform';
+import { startProjectors } from './projections/projector-process';
+import { startApi } from './api/server';
+
+/**
+ * Composition root. `node dist/src/main.js [role]` where role is
+ * api | ingest | projector | worker | all (default; also ROLE=...).
+ */
+const ROLES = ['api', 'ingest', 'projector', 'worker', 'all'] as const;
+type Role = (typeof ROLES)[number];
+
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`iotplane: invalid configuration: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const roleArg = process.argv[2] ?? process.env.ROLE ?? 'all';
+  if (!(ROLES as readonly string[]).includes(roleArg)) {
+    process.stderr.write(`iotplane: unknown role "${roleArg}"; expected one of ${ROLES.join(', ')}\n`);
+    process.exit(2);
+  }
+  const role = roleArg as Role;
+  const root = createLogger(config.logLevel);
+  const log = moduleLogger(root, 'main');
+  const platform = await openPlatform(config, root, { name: `iotplane-${role}` });
+
+  const created = await bootstrapFirstOrganization(platform.pool, platform.store, config.dataDir);
+  if (created) {
+    process.stdout.write(
+      `\nFirst start: created organization ${created.orgId}\n` +
+        `Admin API key (shown once, also in ${config.dataDir}/bootstrap.json):\n  ${created.apiKey}\n\n`,
+    );
+  }
+
+  const running: Stoppable[] = [];
+  if (role === 'projector' || role === 'all') running.push(startProjectors(platform, moduleLogger(root, 'projector')));
+  if (role === 'api' || role === 'all') running.push(await startApi(platform, moduleLogger(root, 'api')));
+  log.info({ role, port: config.port }, 'iotplane started');
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    for (const part of running.reverse()) await part.stop().catch((err: unknown) => log.error({ err }, 'stop failed'));
+    await platform.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`iotplane: failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+/**
+ * The one family of errors that code throws on purpose. Each maps to an HTTP
+ * status and carries a stable code from the closed catalogue below, which
+ * appears in every problem+json body and log line.
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  INVALID_CURSOR: 400,
+  UNPROCESSABLE: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  UNAUTHENTICATED: 401,
+  INVALID_API_KEY: 401,
+  INVALID_TOKEN: 401,
+  FORBIDDEN: 403,
+  INSUFFICIENT_ROLE: 403,
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  ORGANIZATION_NOT_FOUND: 404,
+  API_KEY_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  CONCURRENT_MODIFICATION: 409,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  API_KEY_REVOKED: 409,
+  PRECONDITION_FAILED: 412,
+  PRECONDITION_REQUIRED: 428,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+  QUERY_TIMEOUT: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface FieldError {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly errors: readonly FieldError[] = [],
+    readonly extra: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = ERROR_CODES[code];
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(message: string, errors: readonly FieldError[] = [], code: ErrorCode = 'VALIDATION_FAILED') {
+    super(code, message, errors);
+  }
+}
+export class NotFoundError extends AppError {
+  constructor(code: ErrorCode = 'NOT_FOUND', message = 'The resource does not exist.') {
+    super(code, message);
+  }
+}
+export class ConflictError extends AppError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+  }
+}
+export class UnauthenticatedError extends AppError {
+  constructor(code: ErrorCode = 'UNAUTHENTICATED', message = 'Authentication is required.') {
+    super(code, message);
+  }
+}
+export class ForbiddenError extends AppError {
+  constructor(code: ErrorCode = 'FORBIDDEN', message = 'You may not do this.') {
+    super(code, message);
+  }
+}
