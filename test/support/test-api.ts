@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 import request from 'supertest';
 import { createOrganization } from '../../src/commands/organizations/organization.handler';
 import type { Role } from '../../src/commands/roles';
@@ -10,6 +10,7 @@ import { createApiDeps } from '../../src/api/server';
 import { PROJECTIONS } from '../../src/projections/index';
 import { startProjectors } from '../../src/projections/projector-process';
 import { createTestPlatform, type TestPlatform } from './test-platform';
+import { responseValidator } from './response-validator';
 
 export interface TestOrg {
   readonly orgId: string;
@@ -33,7 +34,10 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   const platform = await createTestPlatform(env);
   const projectors = startProjectors(platform, platform.log, { idleCheckpointMs: 50, standbyRetryMs: 200 });
   const deps = await createApiDeps(platform, platform.log);
-  const app = createApp(deps, API_ROUTES, PROJECTIONS);
+  const violations: string[] = [];
+  const app = express();
+  app.use(responseValidator(API_ROUTES, deps.schemas, violations));
+  app.use(createApp(deps, API_ROUTES, PROJECTIONS));
   const secret = platform.config.jwt.secret ?? '';
   return {
     platform,
@@ -56,6 +60,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       await projectors.stop();
       await deps.watcher.stop();
       await platform.close();
+      if (violations.length > 0) throw new Error(`responses that break the OpenAPI document:\n${violations.join('\n')}`);
     },
   };
 }

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityCommands } from '../commands/entities/entity.handler';
+import type { EntityEvent } from '../commands/entities/entity.decider';
+import type { PoolClient } from '../platform/db/pool';
+import { AppError, type FieldError } from '../platform/errors';
+import type { EntityQueries } from './entity.queries';
+import { defineRoutes, type RouteContext, type RouteSpec } from './route';
+
+export interface EntityRouteSpec<Fields, View> {
+  /** e.g. `/v1/sites` */
+  readonly collection: string;
+  readonly tag: string;
+  /** Singular name for operation ids and messages, e.g. `Site` (createSite, getSite…). */
+  readonly singular: string;
+  readonly plural: string;
+  /** Schema file; its $defs must include <Singular>, Create<Singular>, Update<Singular>, <Singular>Page, List<Plural>Query. */
+  readonly schema: string;
+  readonly commands: EntityCommands<string, Fields>;
+  readonly queries: EntityQueries<View>;
+  readonly notFound: () => Error;
+  /** Create body → fields, with defaults. */
+  readonly toFields: (body: Record<string, unknown>) => Fields;
+  /**
+   * References to other resources that must exist in the caller's
+   * organization (checked under RLS): field path → check. Another
+   * organization's id is refused exactly like a missing one.
+   */
+  readonly references?: (tx: PoolClient, fields: Partial<Fields>) => Promise<FieldError[]>;
+  /** Summary of what deleting means for this resource. */
+  readonly deleteSummary?: string;
+}
+
+/** The five routes of an entity (create, list, get, update, delete), all through commands and read models. */
+export function entityRoutes<Fields, View extends { id: string; version: number }>(spec: EntityRouteSpec<Fields, View>): RouteSpec[] {
+  const { collection, singular, plural, schema } = spec;
+  const item = `${collection}/{id}`;
+
+  const checkReferences = async (ctx: RouteContext, fields: Partial<Fields>): Promise<void> => {
+    if (!spec.references) return;
+    const errors = await ctx.tenant((tx) => spec.references?.(tx, fields) ?? Promise.resolve([]));
+    if (errors.length > 0) throw new AppError('UNPROCESSABLE', 'A referenced resource does not exist.', errors);
+  };
+
+  const respond = async (ctx: RouteContext, id: string, status: number, fallback?: View) => {
+    const view = (await ctx.tenant((tx) => spec.queries.find(tx, id))) ?? fallback;
+    if (!view) throw spec.notFound();
+    return {
+      status,
+      body: view,
+      version: view.version,
+      ...(status === 201 ? { headers: { Location: `/api${collection}/${id}` } } : {}),
+    };
+  };
+
+  return defineRoutes([
+    {
+      method: 'post',
+      path: collection,
+      operationId: `create${singular}`,
+      summary: `Create a ${singular.toLowerCase()}`,
+      tag: spec.tag,
+      auth: 'member',
+      body: `${schema}#/$defs/Create${singular}`,
+      responses: { 201: `${schema}#/$defs/${singular}` },
+      async handler(ctx) {
+        const fields = spec.toFields(ctx.body as Record<string, unknown>);
+        await checkReferences(ctx, fields);
+        const id = randomUUID();
+        const result = await spec.commands.create(ctx.deps.store, ctx.command, id, fields);
+        await ctx.settle(result);
+        const created = result.events[0] as EntityEvent<string, Fields> | undefined;
+        const at = created && 'createdAt' in created.data ? created.data.createdAt : new Date().toISOString();
+        const fallback = { ...fields, id, version: 0, createdAt: at, updatedAt: at } as unknown as View;
+        return respond(ctx, id, 201, fallback);
+      },
+    },
+    {
+      method: 'get',
+      path: collection,
+      operationId: `list${plural}`,
+      summary: `List ${plural.toLowerCase()}`,
+      tag: spec.tag,
+      auth: 'viewer',
+      query: `${schema}#/$defs/List${plural}Query`,
+      responses: { 200: `${schema}#/$defs/${singular}Page` },
+      async handler(ctx) {
+        return { status: 200, body: await ctx.tenant((tx) => spec.queries.list(tx, ctx.query)) };
+      },
+    },
+    {
+      method: 'get',
+      path: item,
+      operationId: `get${singular}`,
+      summary: `One ${singular.toLowerCase()}`,
+      tag: spec.tag,
+      auth: 'viewer',
+      responses: { 200: `${schema}#/$defs/${singular}` },
+      async handler(ctx) {
+        return respond(ctx, ctx.params.id as string, 200);
+      },
+    },
+    {
+      method: 'patch',
+      path: item,
+      operationId: `update${singular}`,
+      summary: `Change fields of a ${singular.toLowerCase()} (If-Match supported)`,
+      tag: spec.tag,
+      auth: 'member',
+      body: `${schema}#/$defs/Update${singular}`,
+      responses: { 200: `${schema}#/$defs/${singular}` },
+      async handler(ctx) {
+        const id = ctx.params.id as string;
+        const changes = ctx.body as Partial<Fields>;
+        await checkReferences(ctx, changes);
+        const result = await spec.commands.update(ctx.deps.store, ctx.command, id, changes, ctx.ifMatch);
+        await ctx.settle(result);
+        return respond(ctx, id, 200);
+      },
+    },
+    {
+      method: 'delete',
+      path: item,
+      operationId: `delete${singular}`,
+      summary: spec.deleteSummary ?? `Delete a ${singular.toLowerCase()} (If-Match supported)`,
+      tag: spec.tag,
+      auth: 'member',
+      responses: { 204: null },
+      async handler(ctx) {
+        const result = await spec.commands.remove(ctx.deps.store, ctx.command, ctx.params.id as string, ctx.ifMatch);
+        await ctx.settle(result);
+        return { status: 204 };
+      },
+    },
+  ]);
+}

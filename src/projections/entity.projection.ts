@@ -1,0 +1,74 @@
+import type { EntityDecider } from '../commands/entities/entity.decider';
+import { ident, orgIdOf, type Projection } from './projection';
+
+/** camelCase field → snake_case column; objects and arrays are stored as jsonb. */
+export type ColumnMap<Fields> = { readonly [K in keyof Fields]-?: string };
+
+function sqlValue(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : (value ?? null);
+}
+
+export interface EntityProjectionSpec<Name extends string, Fields> {
+  readonly name: string;
+  readonly table: string;
+  readonly decider: EntityDecider<Name, Fields>;
+  readonly columns: ColumnMap<Fields>;
+  /** Keep deleted rows (with deleted_at set) instead of removing them. */
+  readonly softDelete?: boolean;
+}
+
+/**
+ * The read model of an entity: one row per entity with a column per field,
+ * `version` (the stream revision, served as ETag), created_at, updated_at.
+ * Upserts are idempotent, so a rebuild may replay freely.
+ */
+export function entityProjection<Name extends string, Fields>(spec: EntityProjectionSpec<Name, Fields>): Projection {
+  const [created, updated, deleted] = spec.decider.eventTypes;
+  const fields = Object.keys(spec.columns) as (keyof Fields & string)[];
+  const columnOf = (field: string): string => ident(spec.columns[field as keyof Fields]);
+  return {
+    name: spec.name,
+    tables: [spec.table],
+    eventTypes: spec.decider.eventTypes,
+    async apply(tx, events, table) {
+      const t = ident(table(spec.table));
+      for (const event of events) {
+        const orgId = orgIdOf(event);
+        const version = Number(event.revision);
+        if (event.type === created) {
+          const data = event.data as Record<string, unknown> & { id: string; createdAt: string };
+          const columns = fields.map(columnOf);
+          const values = fields.map((f) => sqlValue(data[f]));
+          const placeholders = values.map((_, i) => `$${i + 5}`);
+          await tx.query(
+            `INSERT INTO ${t} (org_id, id, version, created_at, updated_at${columns.map((c) => `, ${c}`).join('')})
+             VALUES ($1, $2, $3, $4, $4${placeholders.map((p) => `, ${p}`).join('')})
+             ON CONFLICT (org_id, id) DO NOTHING`,
+            [orgId, data.id, version, data.createdAt, ...values],
+          );
+        } else if (event.type === updated) {
+          const data = event.data as { id: string; changes: Record<string, unknown>; updatedAt: string };
+          const changed = fields.filter((f) => f in data.changes);
+          const sets = changed.map((f, i) => `${columnOf(f)} = $${i + 5}`);
+          await tx.query(
+            `UPDATE ${t} SET version = $3, updated_at = $4${sets.map((s) => `, ${s}`).join('')}
+              WHERE org_id = $1 AND id = $2 AND version < $3`,
+            [orgId, data.id, version, data.updatedAt, ...changed.map((f) => sqlValue(data.changes[f]))],
+          );
+        } else if (event.type === deleted) {
+          const data = event.data as { id: string; deletedAt: string };
+          if (spec.softDelete) {
+            await tx.query(`UPDATE ${t} SET version = $3, updated_at = $4, deleted_at = $4 WHERE org_id = $1 AND id = $2`, [
+              orgId,
+              data.id,
+              version,
+              data.deletedAt,
+            ]);
+          } else {
+            await tx.query(`DELETE FROM ${t} WHERE org_id = $1 AND id = $2`, [orgId, data.id]);
+          }
+        }
+      }
+    },
+  };
+}
