@@ -26,7 +26,7 @@ describe('sites', () => {
     expect(created.body).toMatchObject({ name: 'Berlin DC', timezone: 'Europe/Berlin', version: 0, labels: { region: 'eu' } });
     expect(created.headers.location).toBe(`/api/v1/sites/${created.body.id}`);
     expect(created.headers.etag).toBe('"0"');
-    const read = await api.http().get(created.headers.location).set('Authorization', org.auth).expect(200);
+    const read = await api.http().get(created.headers.location as string).set('Authorization', org.auth).expect(200);
     expect(read.body).toEqual(created.body);
   });
 
