@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../platform/config';
+import { auditCommand } from './audit.command';
+import { createOrgCommand, UsageError } from './create-org.command';
+import { mintJwtCommand } from './mint-jwt.command';
+import { projectionsRebuildCommand, projectionsStatusCommand } from './projections.command';
+
+const HELP = `iotplane operator commands (npm run cli -- <command>)
+
+  admin create-org --name <name>                 new organization + admin API key, as one JSON line
+  admin mint-jwt --org <id> --role <r> --sub <u> development user token (HS256) [--expires 1h]
+  admin projections status [--json]              checkpoint, lag and state of each projection
+  admin projections rebuild <name>               rebuild into shadow tables and swap atomically
+  admin audit [--org <id>] [--stream <prefix>] [--type <T1,T2>] [--actor <actor>]
+              [--from <time>] [--to <time>] [--json] [--follow]
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      org: { type: 'string' },
+      role: { type: 'string' },
+      sub: { type: 'string' },
+      expires: { type: 'string' },
+      stream: { type: 'string' },
+      type: { type: 'string' },
+      actor: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      json: { type: 'boolean' },
+      follow: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals.join(' ');
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (command === 'admin create-org') return createOrgCommand(values);
+  if (command === 'admin mint-jwt') return mintJwtCommand(values);
+  if (command === 'admin projections status') return projectionsStatusCommand(values);
+  if (positionals.slice(0, 3).join(' ') === 'admin projections rebuild') return projectionsRebuildCommand(positionals[3]);
+  if (command === 'admin audit') return auditCommand(values);
+  throw new UsageError(`<command>; unknown command "${command}"\n\n${HELP}`);
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    const known = error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    process.stderr.write(`${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(known ? 2 : 1);
+  },
+);
