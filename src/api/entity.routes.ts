@@ -15,17 +15,28 @@ export interface EntityRouteSpec<Fields, View> {
   readonly plural: string;
   /** Schema file; its $defs must include <Singular>, Create<Singular>, Update<Singular>, <Singular>Page, List<Plural>Query. */
   readonly schema: string;
-  readonly commands: EntityCommands<string, Fields>;
+  readonly commands: EntityCommands<Fields>;
   readonly queries: EntityQueries<View>;
   readonly notFound: () => Error;
   /** Create body → fields, with defaults. */
   readonly toFields: (body: Record<string, unknown>) => Fields;
+  /** Lower-case name for summaries when it is not `singular` in lower case, e.g. `sensor profile`. */
+  readonly noun?: string;
   /**
    * References to other resources that must exist in the caller's
    * organization (checked under RLS): field path → check. Another
-   * organization's id is refused exactly like a missing one.
+   * organization's id is refused exactly like a missing one. `id` is the
+   * entity being updated (undefined on create).
    */
-  readonly references?: (tx: PoolClient, fields: Partial<Fields>) => Promise<FieldError[]>;
+  readonly references?: (tx: PoolClient, fields: Partial<Fields>, id?: string) => Promise<FieldError[]>;
+  /**
+   * Values that must be unique in the organization, checked in the read
+   * model under RLS after the references: the error (a 409) when another
+   * entity holds one of them.
+   */
+  readonly conflicts?: (tx: PoolClient, fields: Partial<Fields>, id?: string) => Promise<Error | undefined>;
+  /** Fills create fields from other read models (e.g. a default taken from a referenced resource). */
+  readonly complete?: (tx: PoolClient, fields: Fields) => Promise<Fields>;
   /** Summary of what deleting means for this resource. */
   readonly deleteSummary?: string;
 }
@@ -34,11 +45,31 @@ export interface EntityRouteSpec<Fields, View> {
 export function entityRoutes<Fields, View extends { id: string; version: number }>(spec: EntityRouteSpec<Fields, View>): RouteSpec[] {
   const { collection, singular, plural, schema } = spec;
   const item = `${collection}/{id}`;
+  const noun = spec.noun ?? singular.toLowerCase();
 
-  const checkReferences = async (ctx: RouteContext, fields: Partial<Fields>): Promise<void> => {
-    if (!spec.references) return;
-    const errors = await ctx.tenant((tx) => spec.references?.(tx, fields) ?? Promise.resolve([]));
-    if (errors.length > 0) throw new AppError('UNPROCESSABLE', 'A referenced resource does not exist.', errors);
+  const precheck = async (ctx: RouteContext, fields: Partial<Fields>, id?: string): Promise<void> => {
+    if (!spec.references && !spec.conflicts) return;
+    await ctx.tenant(async (tx) => {
+      const errors = (await spec.references?.(tx, fields, id)) ?? [];
+      if (errors.length > 0) throw new AppError('UNPROCESSABLE', 'A referenced resource does not exist.', errors);
+      const conflict = await spec.conflicts?.(tx, fields, id);
+      if (conflict) throw conflict;
+    });
+  };
+
+  /**
+   * Two creates can race past `conflicts`; the projection then keeps the
+   * first and skips the other. The loser finds no row of its own but the
+   * winner's: it undoes its create and answers the conflict, as if the
+   * check had seen the winner.
+   */
+  const undoLostRace = async (ctx: RouteContext, id: string, fields: Fields): Promise<void> => {
+    const conflicts = spec.conflicts;
+    if (!conflicts) return;
+    const conflict = await ctx.tenant(async (tx) => ((await spec.queries.find(tx, id)) ? undefined : conflicts(tx, fields)));
+    if (!conflict) return;
+    await spec.commands.remove(ctx.deps.store, ctx.command, id);
+    throw conflict;
   };
 
   const respond = async (ctx: RouteContext, id: string, status: number, fallback?: View) => {
@@ -57,17 +88,20 @@ export function entityRoutes<Fields, View extends { id: string; version: number 
       method: 'post',
       path: collection,
       operationId: `create${singular}`,
-      summary: `Create a ${singular.toLowerCase()}`,
+      summary: `Create a ${noun}`,
       tag: spec.tag,
       auth: 'member',
       body: `${schema}#/$defs/Create${singular}`,
       responses: { 201: `${schema}#/$defs/${singular}` },
       async handler(ctx) {
-        const fields = spec.toFields(ctx.body as Record<string, unknown>);
-        await checkReferences(ctx, fields);
+        const given = spec.toFields(ctx.body as Record<string, unknown>);
+        await precheck(ctx, given);
+        const complete = spec.complete;
+        const fields = complete ? await ctx.tenant((tx) => complete(tx, given)) : given;
         const id = randomUUID();
         const result = await spec.commands.create(ctx.deps.store, ctx.command, id, fields);
         await ctx.settle(result);
+        await undoLostRace(ctx, id, fields);
         const created = result.events[0] as EntityEvent<string, Fields> | undefined;
         const at = created && 'createdAt' in created.data ? created.data.createdAt : new Date().toISOString();
         const fallback = { ...fields, id, version: 0, createdAt: at, updatedAt: at } as unknown as View;
@@ -78,7 +112,7 @@ export function entityRoutes<Fields, View extends { id: string; version: number 
       method: 'get',
       path: collection,
       operationId: `list${plural}`,
-      summary: `List ${plural.toLowerCase()}`,
+      summary: `List ${spec.noun ? `${spec.noun}s` : plural.toLowerCase()}`,
       tag: spec.tag,
       auth: 'viewer',
       query: `${schema}#/$defs/List${plural}Query`,
@@ -91,7 +125,7 @@ export function entityRoutes<Fields, View extends { id: string; version: number 
       method: 'get',
       path: item,
       operationId: `get${singular}`,
-      summary: `One ${singular.toLowerCase()}`,
+      summary: `One ${noun}`,
       tag: spec.tag,
       auth: 'viewer',
       responses: { 200: `${schema}#/$defs/${singular}` },
@@ -103,7 +137,7 @@ export function entityRoutes<Fields, View extends { id: string; version: number 
       method: 'patch',
       path: item,
       operationId: `update${singular}`,
-      summary: `Change fields of a ${singular.toLowerCase()} (If-Match supported)`,
+      summary: `Change fields of a ${noun} (If-Match supported)`,
       tag: spec.tag,
       auth: 'member',
       body: `${schema}#/$defs/Update${singular}`,
@@ -111,7 +145,7 @@ export function entityRoutes<Fields, View extends { id: string; version: number 
       async handler(ctx) {
         const id = ctx.params.id as string;
         const changes = ctx.body as Partial<Fields>;
-        await checkReferences(ctx, changes);
+        await precheck(ctx, changes, id);
         const result = await spec.commands.update(ctx.deps.store, ctx.command, id, changes, ctx.ifMatch);
         await ctx.settle(result);
         return respond(ctx, id, 200);
@@ -121,7 +155,7 @@ export function entityRoutes<Fields, View extends { id: string; version: number 
       method: 'delete',
       path: item,
       operationId: `delete${singular}`,
-      summary: spec.deleteSummary ?? `Delete a ${singular.toLowerCase()} (If-Match supported)`,
+      summary: spec.deleteSummary ?? `Delete a ${noun} (If-Match supported)`,
       tag: spec.tag,
       auth: 'member',
       responses: { 204: null },

@@ -1,4 +1,6 @@
 import type { EntityDecider } from '../commands/entities/entity.decider';
+import type { PoolClient } from '../platform/db/pool';
+import type { RecordedEvent } from '../platform/event-store/event-store.port';
 import { ident, orgIdOf, type Projection } from './projection';
 
 /** camelCase field → snake_case column; objects and arrays are stored as jsonb. */
@@ -8,13 +10,30 @@ function sqlValue(value: unknown): unknown {
   return value !== null && typeof value === 'object' ? JSON.stringify(value) : (value ?? null);
 }
 
+/** How a deleted row is kept: the column stamped with the deletion time, and columns set to constants (e.g. a status). */
+export interface SoftDelete {
+  readonly column: string;
+  readonly set?: Readonly<Record<string, string>>;
+}
+
 export interface EntityProjectionSpec<Name extends string, Fields> {
   readonly name: string;
   readonly table: string;
   readonly decider: EntityDecider<Name, Fields>;
   readonly columns: ColumnMap<Fields>;
-  /** Keep deleted rows (with deleted_at set) instead of removing them. */
-  readonly softDelete?: boolean;
+  /** Keep deleted rows instead of removing them: `true` stamps deleted_at. */
+  readonly softDelete?: boolean | SoftDelete;
+  /**
+   * The table has unique constraints besides its key, which the API checks
+   * before the command. An event that still breaks one (two requests racing
+   * past that check) is skipped, the first in the log winning, instead of
+   * halting the projection for every organization.
+   */
+  readonly skipUniqueViolations?: boolean;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
 }
 
 /**
@@ -26,6 +45,46 @@ export function entityProjection<Name extends string, Fields>(spec: EntityProjec
   const [created, updated, deleted] = spec.decider.eventTypes;
   const fields = Object.keys(spec.columns) as (keyof Fields & string)[];
   const columnOf = (field: string): string => ident(spec.columns[field as keyof Fields]);
+  const softDelete: SoftDelete | undefined = spec.softDelete === true ? { column: 'deleted_at' } : spec.softDelete || undefined;
+
+  const applyOne = async (tx: PoolClient, t: string, event: RecordedEvent): Promise<void> => {
+    const orgId = orgIdOf(event);
+    const version = Number(event.revision);
+    if (event.type === created) {
+      const data = event.data as Record<string, unknown> & { id: string; createdAt: string };
+      const columns = fields.map(columnOf);
+      const values = fields.map((f) => sqlValue(data[f]));
+      const placeholders = values.map((_, i) => `$${i + 5}`);
+      await tx.query(
+        `INSERT INTO ${t} (org_id, id, version, created_at, updated_at${columns.map((c) => `, ${c}`).join('')})
+         VALUES ($1, $2, $3, $4, $4${placeholders.map((p) => `, ${p}`).join('')})
+         ON CONFLICT (org_id, id) DO NOTHING`,
+        [orgId, data.id, version, data.createdAt, ...values],
+      );
+    } else if (event.type === updated) {
+      const data = event.data as { id: string; changes: Record<string, unknown>; updatedAt: string };
+      const changed = fields.filter((f) => f in data.changes);
+      const sets = changed.map((f, i) => `${columnOf(f)} = $${i + 5}`);
+      await tx.query(
+        `UPDATE ${t} SET version = $3, updated_at = $4${sets.map((s) => `, ${s}`).join('')}
+          WHERE org_id = $1 AND id = $2 AND version < $3`,
+        [orgId, data.id, version, data.updatedAt, ...changed.map((f) => sqlValue(data.changes[f]))],
+      );
+    } else if (event.type === deleted) {
+      const data = event.data as { id: string; deletedAt: string };
+      if (softDelete) {
+        const constants = Object.entries(softDelete.set ?? {});
+        const sets = constants.map(([column], i) => `, ${ident(column)} = $${i + 5}`).join('');
+        await tx.query(
+          `UPDATE ${t} SET version = $3, updated_at = $4, ${ident(softDelete.column)} = $4${sets} WHERE org_id = $1 AND id = $2`,
+          [orgId, data.id, version, data.deletedAt, ...constants.map(([, value]) => value)],
+        );
+      } else {
+        await tx.query(`DELETE FROM ${t} WHERE org_id = $1 AND id = $2`, [orgId, data.id]);
+      }
+    }
+  };
+
   return {
     name: spec.name,
     tables: [spec.table],
@@ -33,41 +92,18 @@ export function entityProjection<Name extends string, Fields>(spec: EntityProjec
     async apply(tx, events, table) {
       const t = ident(table(spec.table));
       for (const event of events) {
-        const orgId = orgIdOf(event);
-        const version = Number(event.revision);
-        if (event.type === created) {
-          const data = event.data as Record<string, unknown> & { id: string; createdAt: string };
-          const columns = fields.map(columnOf);
-          const values = fields.map((f) => sqlValue(data[f]));
-          const placeholders = values.map((_, i) => `$${i + 5}`);
-          await tx.query(
-            `INSERT INTO ${t} (org_id, id, version, created_at, updated_at${columns.map((c) => `, ${c}`).join('')})
-             VALUES ($1, $2, $3, $4, $4${placeholders.map((p) => `, ${p}`).join('')})
-             ON CONFLICT (org_id, id) DO NOTHING`,
-            [orgId, data.id, version, data.createdAt, ...values],
-          );
-        } else if (event.type === updated) {
-          const data = event.data as { id: string; changes: Record<string, unknown>; updatedAt: string };
-          const changed = fields.filter((f) => f in data.changes);
-          const sets = changed.map((f, i) => `${columnOf(f)} = $${i + 5}`);
-          await tx.query(
-            `UPDATE ${t} SET version = $3, updated_at = $4${sets.map((s) => `, ${s}`).join('')}
-              WHERE org_id = $1 AND id = $2 AND version < $3`,
-            [orgId, data.id, version, data.updatedAt, ...changed.map((f) => sqlValue(data.changes[f]))],
-          );
-        } else if (event.type === deleted) {
-          const data = event.data as { id: string; deletedAt: string };
-          if (spec.softDelete) {
-            await tx.query(`UPDATE ${t} SET version = $3, updated_at = $4, deleted_at = $4 WHERE org_id = $1 AND id = $2`, [
-              orgId,
-              data.id,
-              version,
-              data.deletedAt,
-            ]);
-          } else {
-            await tx.query(`DELETE FROM ${t} WHERE org_id = $1 AND id = $2`, [orgId, data.id]);
-          }
+        if (!spec.skipUniqueViolations) {
+          await applyOne(tx, t, event);
+          continue;
         }
+        await tx.query('SAVEPOINT entity_event');
+        try {
+          await applyOne(tx, t, event);
+        } catch (error) {
+          if (!isUniqueViolation(error)) throw error;
+          await tx.query('ROLLBACK TO SAVEPOINT entity_event');
+        }
+        await tx.query('RELEASE SAVEPOINT entity_event');
       }
     },
   };

@@ -2,9 +2,18 @@ import { apiKeysProjection } from './api-keys.projection';
 import { organizationsProjection } from './organizations.projection';
 import type { Projection } from './projection';
 import { sitesProjection } from './sites.projection';
+import { componentsProjection } from './components.projection';
+import { deviceProfilesProjection } from './device-profiles.projection';
+import { devicesProjection } from './devices.projection';
+import { sensorProfilesProjection } from './sensor-profiles.projection';
+import { sensorsProjection } from './sensors.projection';
+import { deviceGroupsProjection } from './device-groups.projection';
+import { deviceHealthProjection } from './device-health.projection';
 
 /** Every projection the platform runs. */
-export const PROJECTIONS: readonly Projection[] = [organizationsProjection, apiKeysProjection, sitesProjection];
+export const PROJECTIONS: readonly Projection[] = [organizationsProjection, apiKeysProjection, sitesProjection,
+  sensorProfilesProjection, deviceProfilesProjection, devicesProjection, componentsProjection, sensorsProjection,
+  deviceGroupsProjection, deviceHealthProjection];
 
 export function findProjection(name: string): Projection | undefined {
   return PROJECTIONS.find((p) => p.name === name);

@@ -1,10 +1,9 @@
+import { apiKeyNotFound } from '../../commands/api-keys/api-key.decider';
 import { createApiKey, revokeApiKey } from '../../commands/api-keys/api-key.handler';
 import type { Role } from '../../commands/roles';
 import { NotFoundError } from '../../platform/errors';
 import { defineRoutes } from '../route';
 import { findApiKey, findOrganization, listApiKeys } from './api-keys.queries';
-
-const notFound = (): NotFoundError => new NotFoundError('API_KEY_NOT_FOUND', 'No API key with this id.');
 
 export const apiKeyRoutes = defineRoutes([
   {
@@ -77,7 +76,7 @@ export const apiKeyRoutes = defineRoutes([
     responses: { 200: 'api-keys#/$defs/ApiKey' },
     async handler(ctx) {
       const key = await ctx.tenant((tx) => findApiKey(tx, ctx.params.id as string));
-      if (!key) throw notFound();
+      if (!key) throw apiKeyNotFound();
       return { status: 200, body: key };
     },
   },

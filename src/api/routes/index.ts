@@ -2,6 +2,16 @@ import type { RouteSpec } from '../route';
 import { apiKeyRoutes } from './api-keys.routes';
 import { metaRoutes } from './meta.routes';
 import { siteRoutes } from './sites.routes';
+import { componentRoutes } from './components.routes';
+import { deviceProfileRoutes } from './device-profiles.routes';
+import { deviceRoutes } from './devices.routes';
+import { sensorProfileRoutes } from './sensor-profiles.routes';
+import { sensorRoutes } from './sensors.routes';
+import { deviceGroupRoutes } from './device-groups.routes';
+import { deviceHealthRoutes } from './device-health.routes';
 
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
-export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes, ...metaRoutes(() => API_ROUTES)];
+export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
+  ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
+  ...deviceGroupRoutes, ...deviceHealthRoutes,
+  ...metaRoutes(() => API_ROUTES)];

@@ -3,6 +3,9 @@ import { assertNever, type Decider } from '../decider';
 import type { Role } from '../roles';
 import type { ApiKeyEvent } from './api-key.events';
 
+/** The one 404 for a key: a missing key and another organization's key must answer alike. */
+export const apiKeyNotFound = (): NotFoundError => new NotFoundError('API_KEY_NOT_FOUND', 'No API key with this id.');
+
 export type ApiKeyCommand =
   | {
       type: 'CreateApiKey';
@@ -23,7 +26,7 @@ export const apiKeyDecider: Decider<ApiKeyCommand, ApiKeyEvent, ApiKeyState> = {
         return [{ type: 'ApiKeyCreated', data: { ...data, createdAt: now } }];
       }
       case 'RevokeApiKey':
-        if (state.status === 'absent') throw new NotFoundError('API_KEY_NOT_FOUND');
+        if (state.status === 'absent') throw apiKeyNotFound();
         if (state.status === 'revoked') return [];
         return [{ type: 'ApiKeyRevoked', data: { keyId: command.data.keyId, revokedAt: command.data.now } }];
       default:

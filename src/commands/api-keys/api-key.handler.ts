@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../../platform/event-store/event-store.port';
-import { NotFoundError } from '../../platform/errors';
 import { handleCommand, type CommandResult } from '../command-handler';
 import type { CommandContext } from '../decider';
 import type { Role } from '../roles';
-import { apiKeyDecider } from './api-key.decider';
+import { apiKeyDecider, apiKeyNotFound } from './api-key.decider';
 import { apiKeyStream, type ApiKeyEvent } from './api-key.events';
 import { generateApiKey, type ApiKeyMode } from './api-key.secret';
 
@@ -49,6 +48,6 @@ export async function createApiKey(store: EventStore, context: CommandContext, i
 
 export function revokeApiKey(store: EventStore, context: CommandContext, keyId: string, now = new Date()): Promise<CommandResult<ApiKeyEvent>> {
   return handleCommand(store, apiKeyDecider, apiKeyStream(keyId), { type: 'RevokeApiKey', data: { keyId, now: now.toISOString() } }, context, {
-    notFound: () => new NotFoundError('API_KEY_NOT_FOUND', 'No API key with this id.'),
+    notFound: apiKeyNotFound,
   });
 }

@@ -1,4 +1,4 @@
-import { ConflictError } from '../../platform/errors';
+import { AppError, ConflictError } from '../../platform/errors';
 import { assertNever, type Decider } from '../decider';
 
 /**
@@ -24,10 +24,18 @@ export type EntityState<Fields> =
   | { status: 'deleted'; id: string };
 
 export interface EntityRules<Fields> {
-  /** Throws when the fields (after a create or an update) break a rule of the resource. */
-  readonly check?: (fields: Fields) => void;
+  /** Throws when the fields (after a create or an update) break a rule of the resource; `previous` is given on an update. */
+  readonly check?: (fields: Fields, previous?: Fields) => void;
   /** Throws when the entity may not be deleted in this state. */
   readonly checkDelete?: (fields: Fields) => void;
+  /**
+   * The error for an update or a delete of a deleted entity (default: the
+   * not-found error). A resource whose deleted rows stay readable (a
+   * decommissioned device) answers a conflict instead.
+   */
+  readonly whenDeleted?: () => Error;
+  /** Fields fixed at creation (e.g. the key a device publishes under): an update that changes one is refused with 422. */
+  readonly immutable?: readonly (keyof Fields & string)[];
 }
 
 export interface EntityDecider<Name extends string, Fields>
@@ -36,8 +44,20 @@ export interface EntityDecider<Name extends string, Fields>
   readonly eventTypes: readonly [`${Name}Created`, `${Name}Updated`, `${Name}Deleted`];
 }
 
+/** Object keys sorted, arrays kept in order. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(record).sort().map((key) => [key, canonical(record[key])]));
+}
+
+/**
+ * Equal as JSON whatever the key order: state is rebuilt from jsonb, which
+ * reorders keys, so `{ b, a }` from a client must equal a stored `{ a, b }`.
+ */
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
 export function entityDecider<Name extends string, Fields extends object>(
@@ -48,6 +68,7 @@ export function entityDecider<Name extends string, Fields extends object>(
   const created = `${name}Created` as const;
   const updated = `${name}Updated` as const;
   const deleted = `${name}Deleted` as const;
+  const gone = (state: EntityState<Fields>): Error => (state.status === 'deleted' && rules.whenDeleted ? rules.whenDeleted() : notFound());
   return {
     name,
     eventTypes: [created, updated, deleted],
@@ -60,17 +81,19 @@ export function entityDecider<Name extends string, Fields extends object>(
           rules.check?.(command.data.fields);
           return [{ type: created, data: { ...command.data.fields, id: command.data.id, createdAt: command.data.now } }];
         case 'Update': {
-          if (state.status !== 'active') throw notFound();
+          if (state.status !== 'active') throw gone(state);
           const current = state.fields as Record<string, unknown>;
           const changes = Object.fromEntries(
             Object.entries(command.data.changes).filter(([key, value]) => value !== undefined && !sameJson(current[key], value)),
           ) as Partial<Fields>;
           if (Object.keys(changes).length === 0) return [];
-          rules.check?.({ ...state.fields, ...changes });
+          const fixed = rules.immutable?.find((field) => field in changes);
+          if (fixed) throw new AppError('UNPROCESSABLE', `${fixed} cannot change after creation.`, [{ path: `/body/${fixed}`, message: 'cannot change' }]);
+          rules.check?.({ ...state.fields, ...changes }, state.fields);
           return [{ type: updated, data: { id: state.id, changes, updatedAt: command.data.now } }];
         }
         case 'Delete':
-          if (state.status !== 'active') throw notFound();
+          if (state.status !== 'active') throw gone(state);
           rules.checkDelete?.(state.fields);
           return [{ type: deleted, data: { id: state.id, deletedAt: command.data.now } }];
         default:

@@ -1,0 +1,20 @@
+import { deviceDecider } from '../commands/devices/device.decider';
+import { entityProjection } from './entity.projection';
+
+/** DeviceDeleted is a decommission: the row stays, marked DECOMMISSIONED. */
+export const devicesProjection = entityProjection({
+  name: 'devices',
+  table: 'devices',
+  decider: deviceDecider,
+  columns: {
+    name: 'name',
+    siteId: 'site_id',
+    deviceProfileId: 'device_profile_id',
+    serialNumber: 'serial_number',
+    labels: 'labels',
+    tags: 'tags',
+    status: 'status',
+  },
+  softDelete: { column: 'decommissioned_at', set: { status: 'DECOMMISSIONED' } },
+  skipUniqueViolations: true,
+});
