@@ -1,0 +1,45 @@
+/**
+ * The MQTT topic contract (docs/mqtt.md). Everything a device does happens
+ * under `devices/{its certificate CN}/`; the CN is its device id.
+ */
+export const DEVICE_PUBLISHES = ['readings', 'health', 'reported', 'events'] as const;
+export const DEVICE_SUBSCRIBES = ['desired', 'commands', 'readings/committed'] as const;
+
+export function deviceTopic(deviceId: string, leaf: string): string {
+  return `devices/${deviceId}/${leaf}`;
+}
+
+export function commandAckTopic(deviceId: string, commandId: string): string {
+  return `devices/${deviceId}/commands/${commandId}/ack`;
+}
+
+/** The topics handed to a device at provisioning. */
+export function deviceTopics(deviceId: string): { publish: string[]; subscribe: string[] } {
+  return {
+    publish: [...DEVICE_PUBLISHES.map((leaf) => deviceTopic(deviceId, leaf)), deviceTopic(deviceId, 'commands/+/ack')],
+    subscribe: DEVICE_SUBSCRIBES.map((leaf) => deviceTopic(deviceId, leaf)),
+  };
+}
+
+/** Shared subscription of the ingesters: several processes split the readings. */
+export const INGEST_SUBSCRIPTION = '$share/ingest/devices/+/readings';
+
+/** The device id a topic belongs to, or undefined when it is not under devices/{id}/. */
+export function deviceIdOf(topic: string): string | undefined {
+  const match = /^devices\/([^/+#]+)\//.exec(topic);
+  return match?.[1];
+}
+
+/** Whether a device with this id may publish to `topic` (exact topics only, no wildcards). */
+export function devicePublishAllowed(deviceId: string, topic: string): boolean {
+  if (topic.includes('+') || topic.includes('#')) return false;
+  const prefix = `devices/${deviceId}/`;
+  if (!topic.startsWith(prefix)) return false;
+  const leaf = topic.slice(prefix.length);
+  return (DEVICE_PUBLISHES as readonly string[]).includes(leaf) || /^commands\/[^/]+\/ack$/.test(leaf);
+}
+
+/** Whether a device may subscribe to `filter`: only what the platform publishes to it, no wildcards. */
+export function deviceSubscribeAllowed(deviceId: string, filter: string): boolean {
+  return (DEVICE_SUBSCRIBES as readonly string[]).some((leaf) => filter === deviceTopic(deviceId, leaf));
+}
