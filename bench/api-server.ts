@@ -33,6 +33,7 @@ async function serve(): Promise<void> {
     server.closeAllConnections();
     await closed;
     await deps.watcher.stop();
+    await deps.authenticator.close();
     await projectors.stop();
     await platform.close();
     process.exit(0);

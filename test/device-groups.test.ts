@@ -100,3 +100,18 @@ describe('device groups', () => {
     await api.http().post('/api/v1/device-groups').set('Authorization', org.auth).send({ name: 'x', kind: 'SOMETIMES' }).expect(400);
   });
 });
+
+describe('devices filtered by group', () => {
+  it('lists the static members and the dynamic matches of a group', async () => {
+    const tag = `row-${randomUUID().slice(0, 6)}`;
+    const [a, b] = [await aDevice(org, [tag]), await aDevice(org)];
+    const staticGroup = await aGroup({ name: 'static' });
+    await api.http().post(`/api/v1/device-groups/${staticGroup.id}/members`).set('Authorization', org.auth).send({ deviceIds: [b] }).expect(200);
+    const dynamicGroup = await aGroup({ name: 'dynamic', kind: 'DYNAMIC', tagSelector: { allOf: [tag] } });
+    const ids = async (groupId: string) =>
+      (await api.http().get(`/api/v1/devices?groupId=${groupId}`).set('Authorization', org.auth).expect(200)).body.items.map((d: { id: string }) => d.id);
+    expect(await ids(staticGroup.id)).toEqual([b]);
+    expect(await ids(dynamicGroup.id)).toEqual([a]);
+    expect(await ids(randomUUID())).toEqual([]);
+  });
+});

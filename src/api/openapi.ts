@@ -85,7 +85,7 @@ function operation(route: RouteSpec, schemas: SchemaRegistry): Json {
   }
   const problemStatuses = route.auth === 'public' ? [400] : [400, 401, 403, 404, 429];
   if (route.body) problemStatuses.push(413, 415);
-  if (route.method === 'post' && route.auth !== 'public') problemStatuses.push(409, 422);
+  if (route.method !== 'get' && route.auth !== 'public') problemStatuses.push(409, 422);
   if (['put', 'patch', 'delete'].includes(route.method)) problemStatuses.push(412);
   for (const status of problemStatuses) {
     responses[String(status)] ??= {

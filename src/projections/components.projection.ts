@@ -1,11 +1,8 @@
 import { componentDecider } from '../commands/components/component.decider';
 import { entityProjection } from './entity.projection';
 
-export const componentsProjection = entityProjection({
-  name: 'components',
-  table: 'components',
-  decider: componentDecider,
-  columns: {
+/** Read-model columns of each field; the API's queries read the same map. */
+export const componentColumns = {
     deviceId: 'device_id',
     key: 'key',
     kind: 'kind',
@@ -13,6 +10,12 @@ export const componentsProjection = entityProjection({
     model: 'model',
     serialNumber: 'serial_number',
     firmwareVersion: 'firmware_version',
-  },
+  } as const;
+
+export const componentsProjection = entityProjection({
+  name: 'components',
+  table: 'components',
+  decider: componentDecider,
+  columns: componentColumns,
   skipUniqueViolations: true,
 });

@@ -2,11 +2,14 @@ import { DEVICE_GROUP_EVENT_TYPES, deviceGroupEntity, type DeviceGroupEvent } fr
 import { entityProjection } from './entity.projection';
 import { ident, orgIdOf, type Projection } from './projection';
 
+/** Read-model columns of each field; the API's queries read the same map. */
+export const deviceGroupColumns = { name: 'name', description: 'description', kind: 'kind', tagSelector: 'tag_selector', labels: 'labels' } as const;
+
 const groups = entityProjection({
   name: 'device-groups',
   table: 'device_groups',
   decider: deviceGroupEntity,
-  columns: { name: 'name', description: 'description', kind: 'kind', tagSelector: 'tag_selector', labels: 'labels' },
+  columns: deviceGroupColumns,
 });
 
 /** Groups and their static members; membership changes move the group's version, a deleted group takes its member rows with it. */

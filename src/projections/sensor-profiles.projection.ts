@@ -1,11 +1,8 @@
 import { sensorProfileDecider } from '../commands/sensor-profiles/sensor-profile.decider';
 import { entityProjection } from './entity.projection';
 
-export const sensorProfilesProjection = entityProjection({
-  name: 'sensor-profiles',
-  table: 'sensor_profiles',
-  decider: sensorProfileDecider,
-  columns: {
+/** Read-model columns of each field; the API's queries read the same map. */
+export const sensorProfileColumns = {
     name: 'name',
     description: 'description',
     quantity: 'quantity',
@@ -13,5 +10,11 @@ export const sensorProfilesProjection = entityProjection({
     validRange: 'valid_range',
     expectedIntervalSeconds: 'expected_interval_seconds',
     precision: 'precision',
-  },
+  } as const;
+
+export const sensorProfilesProjection = entityProjection({
+  name: 'sensor-profiles',
+  table: 'sensor_profiles',
+  decider: sensorProfileDecider,
+  columns: sensorProfileColumns,
 });

@@ -5,6 +5,7 @@ import { ConflictError, type FieldError } from '../../platform/errors';
 import { entityQueries, equals } from '../entity.queries';
 import { entityRoutes } from '../entity.routes';
 import { liveDeviceErrors } from './devices.queries';
+import { componentColumns } from '../../projections/components.projection';
 
 export interface ComponentView extends ComponentFields {
   id: string;
@@ -15,15 +16,7 @@ export interface ComponentView extends ComponentFields {
 
 export const componentQueries = entityQueries<ComponentView>({
   table: 'components',
-  fields: {
-    deviceId: 'device_id',
-    key: 'key',
-    kind: 'kind',
-    name: 'name',
-    model: 'model',
-    serialNumber: 'serial_number',
-    firmwareVersion: 'firmware_version',
-  },
+  fields: componentColumns,
   filters: [equals('deviceId', 'device_id'), equals('kind', 'kind')],
 });
 

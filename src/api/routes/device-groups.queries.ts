@@ -2,6 +2,7 @@ import type { Queryable } from '../../platform/db/pool';
 import type { DeviceGroupFields } from '../../commands/device-groups/device-group.decider';
 import { entityQueries, textSearch, equals, type ListFilter } from '../entity.queries';
 import { decodeCursor, toPage, type Page } from '../pagination';
+import { deviceGroupColumns } from '../../projections/device-groups.projection';
 
 export interface DeviceGroupView extends DeviceGroupFields {
   id: string;
@@ -27,6 +28,12 @@ function staticMember(g: string, device: string): string {
   return `EXISTS (SELECT 1 FROM device_group_members m WHERE m.group_id = ${g}.id AND m.device_id = ${device})`;
 }
 
+/** Whether device row `d` belongs to the group whose id is `groupId` (a placeholder), statically or dynamically. */
+export function inGroup(d: string, groupId: string): string {
+  return `EXISTS (SELECT 1 FROM device_groups g WHERE g.id = ${groupId}::uuid
+    AND ((g.kind = 'STATIC' AND ${staticMember('g', `${d}.id`)}) OR (g.kind = 'DYNAMIC' AND ${dynamicMatch(d, 'g')})))`;
+}
+
 const memberOf: ListFilter = {
   param: 'deviceId',
   sql: (p) =>
@@ -36,7 +43,7 @@ const memberOf: ListFilter = {
 
 export const deviceGroupQueries = entityQueries<DeviceGroupView>({
   table: 'device_groups',
-  fields: { name: 'name', description: 'description', kind: 'kind', tagSelector: 'tag_selector', labels: 'labels' },
+  fields: deviceGroupColumns,
   computed: {
     memberCount: `CASE WHEN t.kind = 'STATIC'
       THEN (SELECT count(*) FROM device_group_members m JOIN devices d ON d.id = m.device_id AND d.status <> 'DECOMMISSIONED' WHERE m.group_id = t.id)

@@ -3,6 +3,7 @@ import { deviceProfileCommands } from '../../commands/device-profiles/device-pro
 import { entityQueries, textSearch, unknownReferences } from '../entity.queries';
 import { entityRoutes } from '../entity.routes';
 import { sensorProfileQueries } from './sensor-profiles.routes';
+import { deviceProfileColumns } from '../../projections/device-profiles.projection';
 
 export interface DeviceProfileView extends DeviceProfileFields {
   id: string;
@@ -13,13 +14,7 @@ export interface DeviceProfileView extends DeviceProfileFields {
 
 export const deviceProfileQueries = entityQueries<DeviceProfileView>({
   table: 'device_profiles',
-  fields: {
-    name: 'name',
-    description: 'description',
-    expectedComponents: 'expected_components',
-    expectedSensors: 'expected_sensors',
-    defaultConfig: 'default_config',
-  },
+  fields: deviceProfileColumns,
   filters: [textSearch()],
 });
 

@@ -2,6 +2,8 @@ import type { DeviceFields, DeviceStatus } from '../../commands/devices/device.d
 import type { Queryable } from '../../platform/db/pool';
 import type { FieldError } from '../../platform/errors';
 import { entityQueries, equals, hasTag, type ListFilter } from '../entity.queries';
+import { inGroup } from './device-groups.queries';
+import { deviceColumns } from '../../projections/devices.projection';
 
 export interface DeviceView extends Omit<DeviceFields, 'status'> {
   id: string;
@@ -20,17 +22,9 @@ const nameOrSerial: ListFilter = {
 /** Decommissioned devices stay readable by id but leave lists unless asked for. */
 export const deviceQueries = entityQueries<DeviceView>({
   table: 'devices',
-  fields: {
-    name: 'name',
-    siteId: 'site_id',
-    deviceProfileId: 'device_profile_id',
-    serialNumber: 'serial_number',
-    labels: 'labels',
-    tags: 'tags',
-    status: 'status',
-    decommissionedAt: 'decommissioned_at',
-  },
-  filters: [nameOrSerial, equals('siteId', 'site_id'), equals('deviceProfileId', 'device_profile_id'), equals('status', 'status'), hasTag()],
+  fields: { ...deviceColumns, decommissionedAt: 'decommissioned_at' },
+  filters: [nameOrSerial, equals('siteId', 'site_id'), equals('deviceProfileId', 'device_profile_id'), equals('status', 'status'), hasTag(),
+    { param: 'groupId', sql: (p) => inGroup('t', p) }],
   softDelete: {
     column: 'decommissioned_at',
     shown: (query) => query.includeDecommissioned === true || query.status === 'DECOMMISSIONED',

@@ -2,6 +2,7 @@ import { sensorProfileNotFound, type SensorProfileFields } from '../../commands/
 import { sensorProfileCommands } from '../../commands/sensor-profiles/sensor-profile.handler';
 import { entityQueries, equals, textSearch } from '../entity.queries';
 import { entityRoutes } from '../entity.routes';
+import { sensorProfileColumns } from '../../projections/sensor-profiles.projection';
 
 export interface SensorProfileView extends SensorProfileFields {
   id: string;
@@ -12,15 +13,7 @@ export interface SensorProfileView extends SensorProfileFields {
 
 export const sensorProfileQueries = entityQueries<SensorProfileView>({
   table: 'sensor_profiles',
-  fields: {
-    name: 'name',
-    description: 'description',
-    quantity: 'quantity',
-    unit: 'unit',
-    validRange: 'valid_range',
-    expectedIntervalSeconds: 'expected_interval_seconds',
-    precision: 'precision',
-  },
+  fields: sensorProfileColumns,
   filters: [textSearch(), equals('quantity', 'quantity')],
 });
 

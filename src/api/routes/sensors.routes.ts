@@ -7,6 +7,7 @@ import { entityRoutes } from '../entity.routes';
 import { componentOfDeviceErrors } from './components.routes';
 import { liveDeviceErrors } from './devices.queries';
 import { sensorProfileQueries } from './sensor-profiles.routes';
+import { sensorColumns } from '../../projections/sensors.projection';
 
 export interface SensorView extends SensorFields {
   id: string;
@@ -17,14 +18,7 @@ export interface SensorView extends SensorFields {
 
 export const sensorQueries = entityQueries<SensorView>({
   table: 'sensors',
-  fields: {
-    deviceId: 'device_id',
-    componentId: 'component_id',
-    key: 'key',
-    name: 'name',
-    sensorProfileId: 'sensor_profile_id',
-    unit: 'unit',
-  },
+  fields: sensorColumns,
   filters: [equals('deviceId', 'device_id'), equals('componentId', 'component_id'), equals('sensorProfileId', 'sensor_profile_id')],
 });
 

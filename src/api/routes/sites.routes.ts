@@ -3,6 +3,7 @@ import { siteNotFound } from '../../commands/sites/site.decider';
 import { siteCommands } from '../../commands/sites/site.handler';
 import { entityQueries, textSearch } from '../entity.queries';
 import { entityRoutes } from '../entity.routes';
+import { siteColumns } from '../../projections/sites.projection';
 
 export interface SiteView extends SiteFields {
   id: string;
@@ -13,7 +14,7 @@ export interface SiteView extends SiteFields {
 
 export const siteQueries = entityQueries<SiteView>({
   table: 'sites',
-  fields: { name: 'name', address: 'address', timezone: 'timezone', location: 'location', labels: 'labels' },
+  fields: siteColumns,
   filters: [textSearch()],
 });
 
