@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Logger } from '../platform/logger';
 import type { Platform } from '../platform/platform';
 import { CheckpointWatcher } from '../platform/checkpoints/checkpoint-watcher';
+import { createWriterPool } from '../platform/db/roles';
 import { PROJECTIONS } from '../projections/index';
 import type { ApiDeps } from './api-deps';
 import { createApp } from './app';
@@ -23,7 +24,10 @@ export async function createApiDeps(platform: Platform, log: Logger): Promise<Ap
     store: platform.store,
     watcher,
     schemas: new SchemaRegistry(),
-    authenticator: new Authenticator(platform.pool, new JwtVerifier(await resolveJwtSettings(platform.config))),
+    authenticator: new Authenticator(
+      createWriterPool(platform.databaseUrl, 4, 'iotplane-auth'),
+      new JwtVerifier(await resolveJwtSettings(platform.config)),
+    ),
     rateLimiter: new RateLimiter(platform.config.rateLimits),
   };
 }
@@ -39,6 +43,7 @@ export async function startApi(platform: Platform, log: Logger): Promise<{ stop(
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await deps.watcher.stop();
+      await deps.authenticator.close();
     },
   };
 }

@@ -1,5 +1,4 @@
 import type { Pool } from '../../platform/db/pool';
-import { asWriter } from '../../platform/db/roles';
 import { UnauthenticatedError } from '../../platform/errors';
 import { apiKeyMatches, apiKeyPrefix } from '../../commands/api-keys/api-key.secret';
 import { isRole } from '../../commands/roles';
@@ -23,12 +22,17 @@ const ORG_CACHE_MS = 60_000;
  * a malformed one is refused before any database work, a well-formed one is
  * looked up by its prefix (as the trusted role: the organization is not known
  * yet) and compared in constant time. Anything else must be a user JWT.
+ * `writer` is a pool whose sessions are the writer role (createWriterPool).
  */
 export class Authenticator {
   private readonly lastUsedWritten = new Map<string, number>();
   private readonly knownOrgs = new Map<string, number>();
 
-  constructor(private readonly pool: Pool, private readonly jwt: JwtVerifier | undefined) {}
+  constructor(private readonly writer: Pool, private readonly jwt: JwtVerifier | undefined) {}
+
+  async close(): Promise<void> {
+    await this.writer.end();
+  }
 
   async authenticate(header: string | undefined): Promise<Principal> {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
@@ -46,13 +50,11 @@ export class Authenticator {
     const invalid = new UnauthenticatedError('INVALID_API_KEY', 'The API key is invalid, revoked or expired.');
     const prefix = apiKeyPrefix(key);
     if (!prefix) throw invalid;
-    const row = await asWriter(this.pool, async (tx) => {
-      const { rows } = await tx.query<ApiKeyRow>(
-        'SELECT org_id, id, role, secret_hash, expires_at, revoked_at FROM api_keys WHERE prefix = $1',
-        [prefix],
-      );
-      return rows[0];
-    });
+    const { rows } = await this.writer.query<ApiKeyRow>(
+      'SELECT org_id, id, role, secret_hash, expires_at, revoked_at FROM api_keys WHERE prefix = $1',
+      [prefix],
+    );
+    const row = rows[0];
     if (!row || !apiKeyMatches(key, row.secret_hash) || row.revoked_at || !isRole(row.role)) throw invalid;
     if (row.expires_at && row.expires_at.getTime() <= Date.now()) throw invalid;
     this.touch(row.org_id, row.id);
@@ -64,17 +66,13 @@ export class Authenticator {
     const now = Date.now();
     if (now - (this.lastUsedWritten.get(keyId) ?? 0) < LAST_USED_EVERY_MS) return;
     this.lastUsedWritten.set(keyId, now);
-    void asWriter(this.pool, (tx) => tx.query('UPDATE api_keys SET last_used_at = now() WHERE org_id = $1 AND id = $2', [orgId, keyId])).catch(
-      () => undefined,
-    );
+    void this.writer.query('UPDATE api_keys SET last_used_at = now() WHERE org_id = $1 AND id = $2', [orgId, keyId]).catch(() => undefined);
   }
 
   private async organizationExists(orgId: string): Promise<boolean> {
     if (Date.now() - (this.knownOrgs.get(orgId) ?? 0) < ORG_CACHE_MS) return true;
-    const found = await asWriter(this.pool, async (tx) => {
-      const { rowCount } = await tx.query('SELECT 1 FROM organizations WHERE org_id = $1', [orgId]);
-      return rowCount === 1;
-    });
+    const { rowCount } = await this.writer.query('SELECT 1 FROM organizations WHERE org_id = $1', [orgId]);
+    const found = rowCount === 1;
     if (found) this.knownOrgs.set(orgId, Date.now());
     return found;
   }

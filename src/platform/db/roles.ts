@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from './pool';
-import { inTransaction } from './pool';
+import { createPool, inTransaction } from './pool';
 
 /**
  * Database roles (created by the first migration):
@@ -18,8 +18,8 @@ export const WRITER_ROLE = 'iotplane_writer';
  */
 export function withTenant<T>(pool: Pool, orgId: string, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
   return inTransaction(pool, async (tx) => {
-    await tx.query(`SET LOCAL ROLE ${API_ROLE}`);
-    await tx.query(`SELECT set_config('app.org_id', $1, true)`, [orgId]);
+    // set_config('role', …, true) is SET LOCAL ROLE; one round trip for both.
+    await tx.query(`SELECT set_config('role', $1, true), set_config('app.org_id', $2, true)`, [API_ROLE, orgId]);
     return fn(tx);
   });
 }
@@ -30,4 +30,18 @@ export function asWriter<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Pro
     await tx.query(`SET LOCAL ROLE ${WRITER_ROLE}`);
     return fn(tx);
   });
+}
+
+/**
+ * A small pool whose sessions are the writer role for their whole life: one
+ * round trip per lookup on hot paths (API-key authentication) instead of a
+ * transaction that switches roles.
+ */
+export function createWriterPool(connectionString: string, max: number, applicationName: string): Pool {
+  const pool = createPool(connectionString, max, applicationName);
+  pool.on('connect', (client) => {
+    // Queued before any query of the caller on this client.
+    void client.query(`SET ROLE ${WRITER_ROLE}`).catch(() => undefined);
+  });
+  return pool;
 }
