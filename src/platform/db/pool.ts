@@ -22,8 +22,9 @@ export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
-export function createPool(connectionString: string, max = 10, applicationName = 'iotplane'): Pool {
-  const pool = new pg.Pool({ connectionString, max, application_name: applicationName });
+/** `options` are server settings for every session (e.g. `-c role=…`). */
+export function createPool(connectionString: string, max = 10, applicationName = 'iotplane', options?: string): Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: applicationName, ...(options ? { options } : {}) });
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => undefined);
   return pool;

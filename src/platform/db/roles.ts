@@ -33,15 +33,10 @@ export function asWriter<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Pro
 }
 
 /**
- * A small pool whose sessions are the writer role for their whole life: one
- * round trip per lookup on hot paths (API-key authentication) instead of a
- * transaction that switches roles.
+ * A small pool whose sessions are the writer role for their whole life (set
+ * at connection start): one round trip per lookup on hot paths (API-key
+ * authentication) instead of a transaction that switches roles.
  */
 export function createWriterPool(connectionString: string, max: number, applicationName: string): Pool {
-  const pool = createPool(connectionString, max, applicationName);
-  pool.on('connect', (client) => {
-    // Queued before any query of the caller on this client.
-    void client.query(`SET ROLE ${WRITER_ROLE}`).catch(() => undefined);
-  });
-  return pool;
+  return createPool(connectionString, max, applicationName, `-c role=${WRITER_ROLE}`);
 }
