@@ -59,7 +59,7 @@ const HELD_WAIT_MS = 20;
 
 /**
  * Event store on Postgres. Appends go through the `es_append` function (one
- * round trip). Reads of the global log stop below the oldest transaction still
+ * round trip) and are announced with a coalesced NOTIFY after they commit. Reads of the global log stop below the oldest transaction still
  * in flight (`pg_snapshot_xmin`), so nothing that commits late is skipped.
  */
 export class PostgresEventStore implements EventStore {
@@ -67,6 +67,8 @@ export class PostgresEventStore implements EventStore {
   private listener: pg.Client | undefined;
   private listening: Promise<void> | undefined;
   private closed = false;
+  private announcing = false;
+  private announceAgain = false;
 
   constructor(private readonly pool: Pool, private readonly connectionString: string) {
     this.wake.setMaxListeners(0);
@@ -97,10 +99,34 @@ export class PostgresEventStore implements EventStore {
     if (!row.ok || row.commit_position === null || row.prepare_position === null) {
       throw new WrongExpectedRevisionError(stream, expected, revision < 0n ? 'no_stream' : revision);
     }
+    this.announce();
     return {
       nextExpectedRevision: revision,
       position: { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) },
     };
+  }
+
+  /**
+   * Wakes readers (in every process) after an append committed. At most one
+   * notification is in flight per store; appends meanwhile are covered by one
+   * more afterwards. Readers also poll, so a lost notification only delays.
+   */
+  private announce(): void {
+    if (this.announcing) {
+      this.announceAgain = true;
+      return;
+    }
+    this.announcing = true;
+    void this.pool
+      .query(`SELECT pg_notify('es_appended', '')`)
+      .catch(() => undefined)
+      .finally(() => {
+        this.announcing = false;
+        if (this.announceAgain && !this.closed) {
+          this.announceAgain = false;
+          this.announce();
+        }
+      });
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -188,6 +214,11 @@ export class PostgresEventStore implements EventStore {
    * One statement, one snapshot: the page of visible events after `from`, the
    * newest visible position, and whether committed events are held back by an
    * older transaction still in flight.
+   *
+   * xmin is read through a scalar subquery so that it bounds the primary-key
+   * index scans, and "held" is one probe of the newest row: joined to the CTE
+   * or written as EXISTS (… >= xmin), Postgres scanned the whole table on
+   * every page when nothing was held.
    */
   async readPage(from: Position, limit: number, filter: AllFilter | undefined): Promise<{
     events: RecordedEvent[];
@@ -198,12 +229,13 @@ export class PostgresEventStore implements EventStore {
     const { rows } = await this.pool.query<EventRow & { head: string | null; held: boolean }>(
       `WITH snap AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
        meta AS (
-         SELECT (SELECT h.transaction_id::text || ':' || h.position FROM es_events h, snap
-                  WHERE h.transaction_id < snap.xmin ORDER BY h.transaction_id DESC, h.position DESC LIMIT 1) AS head,
-                EXISTS (SELECT 1 FROM es_events x, snap WHERE x.transaction_id >= snap.xmin) AS held)
+         SELECT (SELECT h.transaction_id::text || ':' || h.position FROM es_events h
+                  WHERE h.transaction_id < (SELECT s.xmin FROM snap s) ORDER BY h.transaction_id DESC, h.position DESC LIMIT 1) AS head,
+                coalesce((SELECT x.transaction_id FROM es_events x ORDER BY x.transaction_id DESC, x.position DESC LIMIT 1)
+                         >= (SELECT s.xmin FROM snap s), false) AS held)
        SELECT meta.head, meta.held, p.* FROM meta LEFT JOIN LATERAL (
-         SELECT ${EVENT_COLUMNS} FROM es_events e, snap
-          WHERE e.transaction_id < snap.xmin
+         SELECT ${EVENT_COLUMNS} FROM es_events e
+          WHERE e.transaction_id < (SELECT s.xmin FROM snap s)
             AND (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
             AND ($4::text[] IS NULL OR EXISTS (SELECT 1 FROM unnest($4::text[]) pre WHERE starts_with(e.stream_name, pre)))
             AND ($5::text[] IS NULL OR e.type = ANY ($5::text[]))
