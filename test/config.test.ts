@@ -1,0 +1,161 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/platform/config';
+
+function failure(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('fills every default from an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      dataDir: path.resolve('./.data'),
+      publicUrl: 'http://localhost:8080',
+      databaseUrl: undefined,
+      eventStoreUrl: undefined,
+      mqttUrl: undefined,
+      mqttPort: 8883,
+      mqttPublicUrl: 'mqtts://localhost:8883',
+      deviceCa: undefined,
+      deviceCertValidityDays: 90,
+      logLevel: 'info',
+      readYourWritesTimeoutMs: 5000,
+      jwt: { secret: undefined, publicKey: undefined, issuer: undefined, audience: undefined },
+      openApiEnabled: true,
+      rateLimits: { perPrincipal: 1200, perOrganization: 6000 },
+    });
+  });
+
+  it('reads every variable it knows', () => {
+    const config = loadConfig({
+      PORT: '9090',
+      DATA_DIR: '/var/lib/iotplane',
+      PUBLIC_URL: 'https://iot.example.com/',
+      DATABASE_URL: 'postgres://u:p@db:5432/iot',
+      EVENTSTORE_URL: 'esdb://es:2113?tls=false',
+      MQTT_URL: 'mqtts://broker:8883',
+      MQTT_PORT: '1883',
+      LOG_LEVEL: 'debug',
+      READ_YOUR_WRITES_TIMEOUT_MS: '0',
+      JWT_SECRET: 's'.repeat(32),
+      JWT_ISSUER: 'https://idp.example.com',
+      JWT_AUDIENCE: 'iotplane',
+      OPENAPI_ENABLED: 'false',
+      RATE_LIMIT_PER_KEY: '10',
+      RATE_LIMIT_PER_ORG: '20',
+    });
+    expect(config).toMatchObject({
+      port: 9090,
+      dataDir: '/var/lib/iotplane',
+      publicUrl: 'https://iot.example.com',
+      databaseUrl: 'postgres://u:p@db:5432/iot',
+      eventStoreUrl: 'esdb://es:2113?tls=false',
+      mqttUrl: 'mqtts://broker:8883',
+      mqttPort: 1883,
+      logLevel: 'debug',
+      readYourWritesTimeoutMs: 0,
+      jwt: { secret: 's'.repeat(32), issuer: 'https://idp.example.com', audience: 'iotplane' },
+      openApiEnabled: false,
+      rateLimits: { perPrincipal: 10, perOrganization: 20 },
+    });
+  });
+
+  it('derives the public URL from the port when none is given', () => {
+    expect(loadConfig({ PORT: '3000' }).publicUrl).toBe('http://localhost:3000');
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['DATABASE_URL', 'not-a-url'],
+    ['DATABASE_URL', 'mysql://db/iot'],
+    ['PUBLIC_URL', 'ftp://files.example.com'],
+    ['EVENTSTORE_URL', 'http://es:2113'],
+    ['MQTT_URL', 'broker:1883'],
+    ['MQTT_PORT', '70000'],
+    ['OPENAPI_ENABLED', 'maybe'],
+    ['LOG_LEVEL', 'loud'],
+    ['JWT_SECRET', 'short-secret'],
+    ['READ_YOUR_WRITES_TIMEOUT_MS', '600000'],
+    ['RATE_LIMIT_PER_KEY', '0'],
+    ['RATE_LIMIT_PER_ORG', 'lots'],
+  ])('stops on %s=%s with a ConfigError naming the variable', (variable, value) => {
+    const error = failure({ [variable]: value });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('names the invalid variable even when other variables are valid', () => {
+    const error = failure({ PORT: '8080', DATABASE_URL: 'postgres://db/iot', MQTT_PORT: '99999', LOG_LEVEL: 'warn' });
+    expect(error.variable).toBe('MQTT_PORT');
+  });
+
+  it('accepts a JWT secret of exactly 32 characters', () => {
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(32) }).jwt.secret).toHaveLength(32);
+    expect(failure({ JWT_SECRET: 'x'.repeat(31) }).variable).toBe('JWT_SECRET');
+  });
+
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.jwt)).toBe(true);
+    expect(Object.isFrozen(config.rateLimits)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.rateLimits as { perPrincipal: number }).perPrincipal = 1;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(8080);
+  });
+
+  it('reads process.env when given nothing', () => {
+    const saved = process.env.PORT;
+    process.env.PORT = '7070';
+    try {
+      expect(loadConfig().port).toBe(7070);
+    } finally {
+      if (saved === undefined) delete process.env.PORT;
+      else process.env.PORT = saved;
+    }
+  });
+});
+
+describe('loadConfig: provisioning variables', () => {
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+  it('derives the MQTT URL handed to devices from PUBLIC_URL’s host and MQTT_PORT unless MQTT_PUBLIC_URL is set', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://iot.example.com:8443/', MQTT_PORT: '8884' }).mqttPublicUrl).toBe('mqtts://iot.example.com:8884');
+    expect(loadConfig({ PUBLIC_URL: 'http://[::1]:8080' }).mqttPublicUrl).toBe('mqtts://[::1]:8883');
+    expect(loadConfig({ MQTT_PUBLIC_URL: 'mqtts://broker.example.com:443' }).mqttPublicUrl).toBe('mqtts://broker.example.com:443');
+  });
+
+  it('takes DEVICE_CA_CERT and DEVICE_CA_KEY together, with escaped newlines read as newlines', () => {
+    const escaped = PEM.replace(/\n/g, '\\n');
+    expect(loadConfig({ DEVICE_CA_CERT: escaped, DEVICE_CA_KEY: PEM }).deviceCa).toEqual({ certPem: PEM, keyPem: PEM });
+    expect(failure({ DEVICE_CA_CERT: PEM }).variable).toBe('DEVICE_CA_KEY');
+    expect(failure({ DEVICE_CA_KEY: PEM }).variable).toBe('DEVICE_CA_CERT');
+    expect(failure({ DEVICE_CA_CERT: '/etc/ca.pem', DEVICE_CA_KEY: PEM }).variable).toBe('DEVICE_CA_CERT');
+  });
+
+  it.each([
+    ['DEVICE_CERT_VALIDITY_DAYS', '0'],
+    ['DEVICE_CERT_VALIDITY_DAYS', '826'],
+    ['MQTT_PUBLIC_URL', 'http://broker.example.com'],
+  ])('stops on %s=%s with a ConfigError naming it', (variable, value) => {
+    expect(failure({ [variable]: value }).variable).toBe(variable);
+  });
+
+  it('reads DEVICE_CERT_VALIDITY_DAYS', () => {
+    expect(loadConfig({ DEVICE_CERT_VALIDITY_DAYS: '30' }).deviceCertValidityDays).toBe(30);
+  });
+});
