@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { deviceHealthStream, type DeviceHealthEvent, type DeviceHealthReported } from '../../commands/device-health/device-health.events';
+import type { EventStore } from '../event-store/event-store.port';
+import type { Logger } from '../logger';
+import { projectRoot } from '../project-root';
+import type { DeviceIdentity } from './broker-identity';
+
+type Health = Omit<DeviceHealthReported['data'], 'deviceId' | 'at'>;
+type Heartbeat = { readonly [K in keyof Health]?: Exclude<Health[K], null> };
+
+export interface HealthFeedOptions {
+  readonly now: () => Date;
+  /** Identical heartbeats become at most one event per this interval. */
+  readonly intervalMs: number;
+}
+
+/** Devices beat every 60 s with some jitter; without slack every other beat would be dropped and the device look late. */
+const JITTER_MS = 5000;
+const MAX_HEARTBEAT_BYTES = 4096;
+
+/**
+ * Turns broker connects, disconnects and heartbeats into device-health
+ * events. Appends run one after another per device, so the stream keeps the
+ * order the broker saw; a failed append is logged and never reaches the
+ * broker.
+ */
+export class DeviceHealthFeed {
+  private readonly validate = new Ajv2020({ allErrors: false, strict: true }).compile<Heartbeat>(
+    JSON.parse(readFileSync(path.join(projectRoot(), 'schemas', 'mqtt', 'health.json'), 'utf8')) as object,
+  );
+  private readonly pending = new Map<string, Promise<void>>();
+  private readonly lastReported = new Map<string, { health: Health; at: number }>();
+  invalidHeartbeats = 0;
+  throttledHeartbeats = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly log: Logger,
+    private readonly options: HealthFeedOptions,
+  ) {}
+
+  connected(device: DeviceIdentity, clientId: string): void {
+    this.record(device, { type: 'DeviceConnected', data: { deviceId: device.deviceId, at: this.at(), clientId } });
+  }
+
+  disconnected(device: DeviceIdentity, reason: string): void {
+    this.lastReported.delete(device.deviceId);
+    this.record(device, { type: 'DeviceDisconnected', data: { deviceId: device.deviceId, at: this.at(), reason } });
+  }
+
+  heartbeat(device: DeviceIdentity, payload: Buffer | string): void {
+    const parsed = this.parse(payload);
+    if ('error' in parsed) {
+      this.invalidHeartbeats += 1;
+      this.log.warn({ deviceId: device.deviceId, error: parsed.error }, 'invalid heartbeat ignored');
+      return;
+    }
+    const heartbeat = parsed.value;
+    const health: Health = {
+      firmwareVersion: heartbeat.firmwareVersion ?? null,
+      signalDbm: heartbeat.signalDbm ?? null,
+      batteryPercent: heartbeat.batteryPercent ?? null,
+      uptimeSeconds: heartbeat.uptimeSeconds ?? null,
+    };
+    const now = this.options.now();
+    const last = this.lastReported.get(device.deviceId);
+    if (last && !changed(last.health, health) && now.getTime() - last.at < this.options.intervalMs - JITTER_MS) {
+      this.throttledHeartbeats += 1;
+      return;
+    }
+    this.lastReported.set(device.deviceId, { health, at: now.getTime() });
+    const event: DeviceHealthEvent = { type: 'DeviceHealthReported', data: { deviceId: device.deviceId, at: now.toISOString(), ...health } };
+    // Forget a report that was not stored, so the next heartbeat is not throttled against it.
+    this.record(device, event, () => this.lastReported.delete(device.deviceId));
+  }
+
+  /** Resolves when every append started so far has finished. */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending.values());
+  }
+
+  private parse(payload: Buffer | string): { value: Heartbeat } | { error: string } {
+    if (payload.length > MAX_HEARTBEAT_BYTES) return { error: `larger than ${MAX_HEARTBEAT_BYTES} bytes` };
+    let value: unknown;
+    try {
+      value = JSON.parse(payload.toString());
+    } catch {
+      return { error: 'not JSON' };
+    }
+    if (this.validate(value)) return { value };
+    const first = this.validate.errors?.[0];
+    return { error: `${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}` };
+  }
+
+  private record(device: DeviceIdentity, event: DeviceHealthEvent, onFailure?: () => void): void {
+    const id = device.deviceId;
+    const metadata = { orgId: device.orgId, actor: `device:${id}` as const, correlationId: randomUUID(), causationId: null, schemaVersion: 1 };
+    const append = async (): Promise<void> => {
+      try {
+        await this.store.appendToStream(deviceHealthStream(id), [{ id: randomUUID(), type: event.type, data: event.data, metadata }]);
+      } catch (err) {
+        onFailure?.();
+        this.log.error({ err, deviceId: id, type: event.type }, 'device health event not stored');
+      }
+    };
+    const next = (this.pending.get(id) ?? Promise.resolve()).then(append);
+    this.pending.set(id, next);
+    void next.then(() => {
+      if (this.pending.get(id) === next) this.pending.delete(id);
+    });
+  }
+
+  private at(): string {
+    return this.options.now().toISOString();
+  }
+}
+
+/** Uptime grows with every beat, so only a restart (uptime going back) counts as a change. */
+function changed(before: Health, after: Health): boolean {
+  if (before.firmwareVersion !== after.firmwareVersion || before.signalDbm !== after.signalDbm || before.batteryPercent !== after.batteryPercent) return true;
+  if (before.uptimeSeconds === null || after.uptimeSeconds === null) return before.uptimeSeconds !== after.uptimeSeconds;
+  return after.uptimeSeconds < before.uptimeSeconds;
+}
