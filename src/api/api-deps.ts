@@ -3,6 +3,7 @@ import type { CheckpointWatcher } from '../platform/checkpoints/checkpoint-watch
 import type { Pool } from '../platform/db/pool';
 import type { EventStore } from '../platform/event-store/event-store.port';
 import type { Logger } from '../platform/logger';
+import type { DeviceCa } from '../platform/pki/device-ca';
 import type { Authenticator } from './auth/authenticator';
 import type { RateLimiter } from './rate-limiter';
 import type { SchemaRegistry } from './schema-registry';
@@ -17,6 +18,8 @@ export interface ApiDeps {
   readonly schemas: SchemaRegistry;
   readonly authenticator: Authenticator;
   readonly rateLimiter: RateLimiter;
+  /** Loaded once per process; signs device certificates at provisioning. */
+  readonly deviceCa: DeviceCa;
   /** Checked by /readyz besides the database and the event store. */
   readonly readiness?: () => Promise<Record<string, boolean>>;
 }

@@ -70,7 +70,7 @@ function operation(route: RouteSpec, schemas: SchemaRegistry): Json {
     schema: route.textParams?.includes(name) ? { type: 'string' } : { type: 'string', format: 'uuid' },
   }));
   parameters.push(...queryParameters(route, schemas));
-  if (route.method === 'post' && route.auth !== 'public') {
+  if (route.method === 'post' && route.auth !== 'public' && !route.showsSecretOnce) {
     parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } });
   }
   if (['put', 'patch', 'delete'].includes(route.method) && pathParams(route.path).length > 0) {

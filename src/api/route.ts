@@ -31,6 +31,11 @@ export interface RouteSpec {
   readonly responses: Readonly<Record<number, string | null>>;
   /** Non-JSON success content type (e.g. text/html). */
   readonly produces?: string;
+  /**
+   * The response holds a secret shown once (a registration token): it must
+   * never be stored, so an Idempotency-Key, whose replay would store it, is refused.
+   */
+  readonly showsSecretOnce?: boolean;
   readonly handler: (ctx: RouteContext) => Promise<RouteResult>;
 }
 

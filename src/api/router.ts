@@ -60,6 +60,11 @@ async function runRoute(route: RouteSpec, deps: ApiDeps, idempotency: Idempotenc
   const ctx = createContext(deps, req, res, principal, params, query, body);
 
   const key = req.header('idempotency-key');
+  if (key !== undefined && route.showsSecretOnce) {
+    throw new ValidationError('Idempotency-Key is not accepted here: the response holds a secret that is never stored.', [
+      { path: '/headers/idempotency-key', message: 'is not accepted on this operation' },
+    ]);
+  }
   if (route.method !== 'post' || key === undefined || principal.kind === 'anonymous') {
     send(res, await route.handler(ctx), route.produces);
     return;

@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger';
 import type { Platform } from '../platform/platform';
 import { CheckpointWatcher } from '../platform/checkpoints/checkpoint-watcher';
 import { createWriterPool } from '../platform/db/roles';
+import { loadOrCreateDeviceCa } from '../platform/pki/device-ca';
 import { PROJECTIONS } from '../projections/index';
 import type { ApiDeps } from './api-deps';
 import { createApp } from './app';
@@ -15,6 +16,8 @@ import { SchemaRegistry } from './schema-registry';
 
 /** Builds what the API needs from the platform (also used by tests with their own database). */
 export async function createApiDeps(platform: Platform, log: Logger): Promise<ApiDeps> {
+  // First: a CA that cannot be loaded stops the start before anything else is opened.
+  const deviceCa = await loadOrCreateDeviceCa({ dataDir: platform.config.dataDir, ...platform.config.deviceCa });
   const watcher = new CheckpointWatcher(platform.pool, platform.databaseUrl, PROJECTIONS);
   await watcher.start();
   return {
@@ -29,6 +32,7 @@ export async function createApiDeps(platform: Platform, log: Logger): Promise<Ap
       new JwtVerifier(await resolveJwtSettings(platform.config)),
     ),
     rateLimiter: new RateLimiter(platform.config.rateLimits),
+    deviceCa,
   };
 }
 

@@ -15,6 +15,11 @@ export interface Config {
   /** Unset: the embedded MQTT broker. */
   readonly mqttUrl: string | undefined;
   readonly mqttPort: number;
+  /** The broker URL handed to devices at provisioning (default `mqtts://<PUBLIC_URL host>:<MQTT_PORT>`). */
+  readonly mqttPublicUrl: string;
+  /** Operator-supplied device CA (PEM contents); unset: one generated under `dataDir/pki`. */
+  readonly deviceCa: { readonly certPem: string; readonly keyPem: string } | undefined;
+  readonly deviceCertValidityDays: number;
   readonly logLevel: string;
   readonly readYourWritesTimeoutMs: number;
   readonly jwt: {
@@ -73,6 +78,19 @@ function text(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+/** Both PEMs or neither; a literal `\\n` (as env files often carry PEMs) reads as a newline. */
+function deviceCaPems(env: Env): Config['deviceCa'] {
+  const [certPem, keyPem] = (['DEVICE_CA_CERT', 'DEVICE_CA_KEY'] as const).map((name) => {
+    const pem = text(env, name)?.replace(/\\n/g, '\n');
+    if (pem !== undefined && !pem.includes('-----BEGIN ')) throw new ConfigError(name, 'must hold PEM contents (-----BEGIN …), not a path');
+    return pem;
+  });
+  if (certPem === undefined && keyPem === undefined) return undefined;
+  if (certPem === undefined) throw new ConfigError('DEVICE_CA_CERT', 'is required when DEVICE_CA_KEY is set');
+  if (keyPem === undefined) throw new ConfigError('DEVICE_CA_KEY', 'is required when DEVICE_CA_CERT is set');
+  return { certPem, keyPem };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -83,14 +101,19 @@ export function loadConfig(env: Env = process.env): Config {
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
   }
+  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, '');
+  const mqttPort = integer(env, 'MQTT_PORT', 8883, 0, 65535);
   const config: Config = {
     port,
     dataDir: path.resolve(env.DATA_DIR ?? './.data'),
-    publicUrl: (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    publicUrl,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     eventStoreUrl: url(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:']),
     mqttUrl: url(env, 'MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:']),
-    mqttPort: integer(env, 'MQTT_PORT', 8883, 0, 65535),
+    mqttPort,
+    mqttPublicUrl: url(env, 'MQTT_PUBLIC_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']) ?? `mqtts://${new URL(publicUrl).hostname}:${mqttPort}`,
+    deviceCa: deviceCaPems(env),
+    deviceCertValidityDays: integer(env, 'DEVICE_CERT_VALIDITY_DAYS', 90, 1, 825),
     logLevel,
     readYourWritesTimeoutMs: integer(env, 'READ_YOUR_WRITES_TIMEOUT_MS', 5000, 0, 60000),
     jwt: {

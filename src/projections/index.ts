@@ -9,11 +9,13 @@ import { sensorProfilesProjection } from './sensor-profiles.projection';
 import { sensorsProjection } from './sensors.projection';
 import { deviceGroupsProjection } from './device-groups.projection';
 import { deviceHealthProjection } from './device-health.projection';
+import { registrationTokensProjection } from './registration-tokens.projection';
+import { deviceCertificatesProjection } from './device-certificates.projection';
 
 /** Every projection the platform runs. */
 export const PROJECTIONS: readonly Projection[] = [organizationsProjection, apiKeysProjection, sitesProjection,
   sensorProfilesProjection, deviceProfilesProjection, devicesProjection, componentsProjection, sensorsProjection,
-  deviceGroupsProjection, deviceHealthProjection];
+  deviceGroupsProjection, deviceHealthProjection, registrationTokensProjection, deviceCertificatesProjection];
 
 export function findProjection(name: string): Projection | undefined {
   return PROJECTIONS.find((p) => p.name === name);

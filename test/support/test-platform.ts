@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { loadConfig, type Config } from '../../src/platform/config';
 import { createLogger } from '../../src/platform/logger';
 import type { Platform } from '../../src/platform/platform';
@@ -31,6 +32,8 @@ export async function createTestPlatform(env: Record<string, string> = {}): Prom
     async close() {
       await store.close();
       await db.drop();
+      // The device CA generated there on start holds a private key: leave none behind.
+      await rm(config.dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -3,11 +3,13 @@ import { deviceCommands } from '../../commands/devices/device.handler';
 import { ConflictError } from '../../platform/errors';
 import { unknownReferences } from '../entity.queries';
 import { entityRoutes } from '../entity.routes';
+import { revokingOnDecommission } from './device-decommission.routes';
 import { deviceProfileQueries } from './device-profiles.routes';
 import { deviceQueries, serialTaken, type DeviceView } from './devices.queries';
 import { siteQueries } from './sites.routes';
 
-export const deviceRoutes = entityRoutes<DeviceFields, DeviceView>({
+// DELETE also revokes the device's certificates and unused tokens (device-decommission.routes.ts).
+export const deviceRoutes = revokingOnDecommission(entityRoutes<DeviceFields, DeviceView>({
   collection: '/v1/devices',
   tag: 'Devices',
   singular: 'Device',
@@ -37,4 +39,4 @@ export const deviceRoutes = entityRoutes<DeviceFields, DeviceView>({
     if (typeof fields.serialNumber !== 'string' || !(await serialTaken(tx, fields.serialNumber, id))) return undefined;
     return new ConflictError('DEVICE_SERIAL_TAKEN', 'Another device of the organization has this serial number.');
   },
-});
+}));

@@ -9,9 +9,11 @@ import { sensorProfileRoutes } from './sensor-profiles.routes';
 import { sensorRoutes } from './sensors.routes';
 import { deviceGroupRoutes } from './device-groups.routes';
 import { deviceHealthRoutes } from './device-health.routes';
+import { provisioningRoutes } from './provisioning.routes';
+import { deviceCertificateRoutes } from './device-certificates.routes';
 
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
 export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
-  ...deviceGroupRoutes, ...deviceHealthRoutes,
+  ...deviceGroupRoutes, ...deviceHealthRoutes, ...provisioningRoutes, ...deviceCertificateRoutes,
   ...metaRoutes(() => API_ROUTES)];
