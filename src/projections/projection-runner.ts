@@ -87,7 +87,8 @@ export class ProjectionRunner {
       if (batch.events.length === 0) {
         // Nothing to apply; persist the position now and then so a restart
         // does not rescan, and so read-your-writes waits end.
-        skipped = batch.checkpoint;
+        if (comparePositions(batch.checkpoint, skipped) > 0) skipped = batch.checkpoint;
+        if (comparePositions(skipped, checkpoint) === 0) continue;
         if (Date.now() - lastPersisted < (this.options.idleCheckpointMs ?? 1000)) continue;
       }
       const to = comparePositions(batch.checkpoint, skipped) > 0 ? batch.checkpoint : skipped;

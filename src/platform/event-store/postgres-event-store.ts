@@ -67,7 +67,7 @@ export class PostgresEventStore implements EventStore {
   private listener: pg.Client | undefined;
   private listening: Promise<void> | undefined;
   private closed = false;
-  private announcing = false;
+  private announcing: Promise<void> | undefined;
   private announceAgain = false;
 
   constructor(private readonly pool: Pool, private readonly connectionString: string) {
@@ -110,18 +110,23 @@ export class PostgresEventStore implements EventStore {
    * Wakes readers (in every process) after an append committed. At most one
    * notification is in flight per store; appends meanwhile are covered by one
    * more afterwards. Readers also poll, so a lost notification only delays.
+   * The notifying transaction holds an xid for a moment, which holds back
+   * readers of later events; this store's own reads wait for it (readPage),
+   * so a process always reads its own appends.
    */
   private announce(): void {
     if (this.announcing) {
       this.announceAgain = true;
       return;
     }
-    this.announcing = true;
-    void this.pool
+    this.announcing = this.pool
       .query(`SELECT pg_notify('es_appended', '')`)
-      .catch(() => undefined)
+      .then(
+        () => undefined,
+        () => undefined,
+      )
       .finally(() => {
-        this.announcing = false;
+        this.announcing = undefined;
         if (this.announceAgain && !this.closed) {
           this.announceAgain = false;
           this.announce();
@@ -226,6 +231,8 @@ export class PostgresEventStore implements EventStore {
     head: Position;
     held: boolean;
   }> {
+    // An announcement started while we waited holds an xid too: wait until none is in flight.
+    while (this.announcing) await this.announcing;
     const { rows } = await this.pool.query<EventRow & { head: string | null; held: boolean }>(
       `WITH snap AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
        meta AS (
@@ -322,17 +329,23 @@ class PostgresSubscription implements Subscription {
 
   async *[Symbol.asyncIterator](): AsyncIterator<SubscriptionBatch> {
     let cursor = this.options.fromPosition;
+    let idle = false;
     const limit = this.options.maxBatchSize ?? 500;
     while (!this.closed && !this.store.isClosed) {
       const page = await this.store.readPage(cursor, limit, this.options.filter);
       const moved = page.checkpoint.commit !== cursor.commit || page.checkpoint.prepare !== cursor.prepare;
       cursor = page.checkpoint;
-      if (page.events.length > 0 || moved) {
+      // An unchanged position is still yielded after a quiet wait, as a
+      // heartbeat: a consumer that throttles its checkpoint writes gets its
+      // chance to persist a position it skipped earlier.
+      if (page.events.length > 0 || moved || idle) {
         yield { events: page.events, checkpoint: cursor };
         if (page.events.length === limit) continue;
       }
       if (this.closed) break;
+      const started = Date.now();
       await this.store.waitForAppend(page.held ? HELD_WAIT_MS : IDLE_WAIT_MS);
+      idle = Date.now() - started >= IDLE_WAIT_MS;
     }
   }
 }
