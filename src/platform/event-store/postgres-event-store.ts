@@ -69,6 +69,8 @@ export class PostgresEventStore implements EventStore {
   private closed = false;
   private announcing: Promise<void> | undefined;
   private announceAgain = false;
+  /** Counts wake-ups, so a reader can tell that one came while it was reading. */
+  private wakeups = 0;
 
   constructor(private readonly pool: Pool, private readonly connectionString: string) {
     this.wake.setMaxListeners(0);
@@ -100,6 +102,7 @@ export class PostgresEventStore implements EventStore {
       throw new WrongExpectedRevisionError(stream, expected, revision < 0n ? 'no_stream' : revision);
     }
     this.announce();
+    this.wakeUp();
     return {
       nextExpectedRevision: revision,
       position: { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) },
@@ -209,7 +212,7 @@ export class PostgresEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.wake.emit('wake');
+    this.wakeUp();
     const listener = this.listener;
     this.listener = undefined;
     if (listener) await listener.end().catch(() => undefined);
@@ -265,10 +268,24 @@ export class PostgresEventStore implements EventStore {
     return { events, checkpoint, head, held: first?.held ?? false };
   }
 
-  /** Resolves on the next append notification, or after `ms`. */
-  async waitForAppend(ms: number): Promise<void> {
-    if (this.closed) return;
+  get wakeupCount(): number {
+    return this.wakeups;
+  }
+
+  private wakeUp(): void {
+    this.wakeups += 1;
+    this.wake.emit('wake');
+  }
+
+  /**
+   * Resolves on the next append (notified, or made by this process), or after
+   * `ms`; at once if one came since the reader took `seen` (no lost wake-up
+   * between a read and the wait).
+   */
+  async waitForAppend(ms: number, seen = this.wakeups): Promise<void> {
+    if (this.closed || this.wakeups !== seen) return;
     await this.ensureListening().catch(() => undefined);
+    if (this.wakeups !== seen) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -287,7 +304,7 @@ export class PostgresEventStore implements EventStore {
   private ensureListening(): Promise<void> {
     if (!this.listening) {
       const client = new pg.Client({ connectionString: this.connectionString, application_name: 'iotplane-es-listener' });
-      client.on('notification', () => this.wake.emit('wake'));
+      client.on('notification', () => this.wakeUp());
       client.on('error', () => {
         // Lost connection: fall back to polling and reconnect on the next wait.
         this.listening = undefined;
@@ -332,6 +349,7 @@ class PostgresSubscription implements Subscription {
     let idle = false;
     const limit = this.options.maxBatchSize ?? 500;
     while (!this.closed && !this.store.isClosed) {
+      const seen = this.store.wakeupCount;
       const page = await this.store.readPage(cursor, limit, this.options.filter);
       const moved = page.checkpoint.commit !== cursor.commit || page.checkpoint.prepare !== cursor.prepare;
       cursor = page.checkpoint;
@@ -344,7 +362,7 @@ class PostgresSubscription implements Subscription {
       }
       if (this.closed) break;
       const started = Date.now();
-      await this.store.waitForAppend(page.held ? HELD_WAIT_MS : IDLE_WAIT_MS);
+      await this.store.waitForAppend(page.held ? HELD_WAIT_MS : IDLE_WAIT_MS, seen);
       idle = Date.now() - started >= IDLE_WAIT_MS;
     }
   }
