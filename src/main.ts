@@ -4,6 +4,9 @@ import { createLogger, moduleLogger } from './platform/logger';
 import { openPlatform } from './platform/platform';
 import { startProjectors } from './projections/projector-process';
 import { startApi } from './api/server';
+import { startPlatformBroker } from './platform/mqtt/embedded-broker.wiring';
+import { loadOrCreateDeviceCa } from './platform/pki/device-ca';
+import { loadRevokedSerials } from './projections/device-certificates.projection';
 
 /**
  * Composition root. `node dist/src/main.js [role]` where role is
@@ -45,9 +48,18 @@ async function main(): Promise<void> {
     );
   }
 
+  const deviceCa = await loadOrCreateDeviceCa({ dataDir: config.dataDir, ...config.deviceCa });
   const running: Stoppable[] = [];
   if (role === 'projector' || role === 'all') running.push(startProjectors(platform, moduleLogger(root, 'projector')));
-  if (role === 'api' || role === 'all') running.push(await startApi(platform, moduleLogger(root, 'api')));
+  if (role === 'ingest' || role === 'all') {
+    // The embedded broker (unless MQTT_URL names an external one) lives with ingest: one per deployment.
+    const broker = await startPlatformBroker(platform, deviceCa, () => loadRevokedSerials(platform.pool));
+    if (broker) {
+      running.push(broker);
+      log.info({ url: broker.url }, 'embedded MQTT broker listening (mutual TLS)');
+    }
+  }
+  if (role === 'api' || role === 'all') running.push(await startApi(platform, moduleLogger(root, 'api'), deviceCa));
   log.info({ role, port: config.port }, 'iotplane started');
 
   let stopping = false;

@@ -3,7 +3,7 @@ import type { Logger } from '../platform/logger';
 import type { Platform } from '../platform/platform';
 import { CheckpointWatcher } from '../platform/checkpoints/checkpoint-watcher';
 import { createWriterPool } from '../platform/db/roles';
-import { loadOrCreateDeviceCa } from '../platform/pki/device-ca';
+import { loadOrCreateDeviceCa, type DeviceCa } from '../platform/pki/device-ca';
 import { PROJECTIONS } from '../projections/index';
 import type { ApiDeps } from './api-deps';
 import { createApp } from './app';
@@ -15,9 +15,9 @@ import { API_ROUTES } from './routes/index';
 import { SchemaRegistry } from './schema-registry';
 
 /** Builds what the API needs from the platform (also used by tests with their own database). */
-export async function createApiDeps(platform: Platform, log: Logger): Promise<ApiDeps> {
+export async function createApiDeps(platform: Platform, log: Logger, ca?: DeviceCa): Promise<ApiDeps> {
   // First: a CA that cannot be loaded stops the start before anything else is opened.
-  const deviceCa = await loadOrCreateDeviceCa({ dataDir: platform.config.dataDir, ...platform.config.deviceCa });
+  const deviceCa = ca ?? (await loadOrCreateDeviceCa({ dataDir: platform.config.dataDir, ...platform.config.deviceCa }));
   const watcher = new CheckpointWatcher(platform.pool, platform.databaseUrl, PROJECTIONS);
   await watcher.start();
   return {
@@ -36,8 +36,8 @@ export async function createApiDeps(platform: Platform, log: Logger): Promise<Ap
   };
 }
 
-export async function startApi(platform: Platform, log: Logger): Promise<{ stop(): Promise<void> }> {
-  const deps = await createApiDeps(platform, log);
+export async function startApi(platform: Platform, log: Logger, ca: DeviceCa): Promise<{ stop(): Promise<void> }> {
+  const deps = await createApiDeps(platform, log, ca);
   const app = createApp(deps, API_ROUTES, PROJECTIONS);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(platform.config.port, () => resolve(s));

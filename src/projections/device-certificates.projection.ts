@@ -1,5 +1,9 @@
 import { assertNever } from '../commands/decider';
 import { DEVICE_CERTIFICATE_EVENT_TYPES, type DeviceCertificateEvent } from '../commands/device-certificates/device-certificate.events';
+import { listCheckpoints } from '../platform/checkpoints/checkpoints';
+import type { Pool } from '../platform/db/pool';
+import { WRITER_ROLE } from '../platform/db/roles';
+import { START, type Position } from '../platform/event-store/event-store.port';
 import { ident, orgIdOf, type Projection } from './projection';
 
 /** One row per certificate; a revocation is stamped once (a repeated one keeps the first time and reason). */
@@ -37,3 +41,25 @@ export const deviceCertificatesProjection: Projection = {
     }
   },
 };
+
+/**
+ * Every revoked serial, across organizations (writer role), with the
+ * projection's checkpoint read in the same snapshot: the broker follows
+ * later revocations from exactly there, so none falls between the two.
+ */
+export async function loadRevokedSerials(pool: Pool): Promise<{ serials: string[]; upTo: Position }> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const upTo = (await listCheckpoints(client)).find((c) => c.name === deviceCertificatesProjection.name)?.position ?? START;
+    await client.query(`SELECT set_config('role', $1, true)`, [WRITER_ROLE]);
+    const { rows } = await client.query<{ serial_number: string }>('SELECT serial_number FROM device_certificates WHERE revoked_at IS NOT NULL');
+    await client.query('COMMIT');
+    return { serials: rows.map((r) => r.serial_number), upTo };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { moduleLogger } from '../logger';
 import type { DeviceCa } from '../pki/device-ca';
 import type { Platform } from '../platform';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
+import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker';
 
 /** Every interface: devices reach the broker from the network. */
 const LISTEN_HOST = '0.0.0.0';
@@ -17,7 +17,7 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a
 export async function startPlatformBroker(
   platform: Platform,
   ca: DeviceCa,
-  loadRevokedSerials: () => Promise<Iterable<string>>,
+  loadRevokedSerials: EmbeddedBrokerOptions['revokedSerials'],
 ): Promise<EmbeddedBroker | undefined> {
   if (platform.config.mqttUrl !== undefined) return undefined;
   // Devices are told PUBLIC_URL's host, so the broker's certificate names it too.
