@@ -47,20 +47,30 @@ export function entityProjection<Name extends string, Fields>(spec: EntityProjec
   const columnOf = (field: string): string => ident(spec.columns[field as keyof Fields]);
   const softDelete: SoftDelete | undefined = spec.softDelete === true ? { column: 'deleted_at' } : spec.softDelete || undefined;
 
+  /** One multi-row INSERT for a run of creations: replays are dominated by them. */
+  const insertCreated = async (tx: PoolClient, t: string, events: readonly RecordedEvent[]): Promise<void> => {
+    const columns = fields.map(columnOf);
+    const width = 4 + fields.length;
+    const values: unknown[] = [];
+    const rows = events.map((event, row) => {
+      const data = event.data as Record<string, unknown> & { id: string; createdAt: string };
+      values.push(orgIdOf(event), data.id, Number(event.revision), data.createdAt, ...fields.map((f) => sqlValue(data[f])));
+      const p = (i: number): string => `$${row * width + i + 1}`;
+      return `(${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(3)}${fields.map((_, i) => `, ${p(4 + i)}`).join('')})`;
+    });
+    await tx.query(
+      `INSERT INTO ${t} (org_id, id, version, created_at, updated_at${columns.map((c) => `, ${c}`).join('')})
+       VALUES ${rows.join(', ')}
+       ON CONFLICT (org_id, id) DO NOTHING`,
+      values,
+    );
+  };
+
   const applyOne = async (tx: PoolClient, t: string, event: RecordedEvent): Promise<void> => {
     const orgId = orgIdOf(event);
     const version = Number(event.revision);
     if (event.type === created) {
-      const data = event.data as Record<string, unknown> & { id: string; createdAt: string };
-      const columns = fields.map(columnOf);
-      const values = fields.map((f) => sqlValue(data[f]));
-      const placeholders = values.map((_, i) => `$${i + 5}`);
-      await tx.query(
-        `INSERT INTO ${t} (org_id, id, version, created_at, updated_at${columns.map((c) => `, ${c}`).join('')})
-         VALUES ($1, $2, $3, $4, $4${placeholders.map((p) => `, ${p}`).join('')})
-         ON CONFLICT (org_id, id) DO NOTHING`,
-        [orgId, data.id, version, data.createdAt, ...values],
-      );
+      await insertCreated(tx, t, [event]);
     } else if (event.type === updated) {
       const data = event.data as { id: string; changes: Record<string, unknown>; updatedAt: string };
       const changed = fields.filter((f) => f in data.changes);
@@ -85,26 +95,51 @@ export function entityProjection<Name extends string, Fields>(spec: EntityProjec
     }
   };
 
+  /** An event that breaks a unique constraint besides the key is skipped (first in the log wins). */
+  const applySkippingLosers = async (tx: PoolClient, t: string, event: RecordedEvent): Promise<void> => {
+    await tx.query('SAVEPOINT entity_event');
+    try {
+      await applyOne(tx, t, event);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      await tx.query('ROLLBACK TO SAVEPOINT entity_event');
+    }
+    await tx.query('RELEASE SAVEPOINT entity_event');
+  };
+
   return {
     name: spec.name,
     tables: [spec.table],
     eventTypes: spec.decider.eventTypes,
     async apply(tx, events, table) {
       const t = ident(table(spec.table));
-      for (const event of events) {
-        if (!spec.skipUniqueViolations) {
-          await applyOne(tx, t, event);
-          continue;
-        }
-        await tx.query('SAVEPOINT entity_event');
+      let run: RecordedEvent[] = [];
+      const flush = async (): Promise<void> => {
+        const creations = run;
+        run = [];
+        if (creations.length === 0) return;
+        if (!spec.skipUniqueViolations) return insertCreated(tx, t, creations);
+        await tx.query('SAVEPOINT entity_run');
         try {
-          await applyOne(tx, t, event);
+          await insertCreated(tx, t, creations);
+          await tx.query('RELEASE SAVEPOINT entity_run');
         } catch (error) {
           if (!isUniqueViolation(error)) throw error;
-          await tx.query('ROLLBACK TO SAVEPOINT entity_event');
+          // Someone in the run lost a uniqueness race: one by one, skipping the losers.
+          await tx.query('ROLLBACK TO SAVEPOINT entity_run');
+          for (const event of creations) await applySkippingLosers(tx, t, event);
         }
-        await tx.query('RELEASE SAVEPOINT entity_event');
+      };
+      for (const event of events) {
+        if (event.type === created) {
+          run.push(event);
+          continue;
+        }
+        await flush();
+        if (spec.skipUniqueViolations) await applySkippingLosers(tx, t, event);
+        else await applyOne(tx, t, event);
       }
+      await flush();
     },
   };
 }
