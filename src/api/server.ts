@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger';
 import type { Platform } from '../platform/platform';
 import { CheckpointWatcher } from '../platform/checkpoints/checkpoint-watcher';
 import { createWriterPool } from '../platform/db/roles';
+import { brokerReachable } from '../platform/mqtt/broker-reachable';
 import { loadOrCreateDeviceCa, type DeviceCa } from '../platform/pki/device-ca';
 import { PROJECTIONS } from '../projections/index';
 import type { ApiDeps } from './api-deps';
@@ -33,6 +34,7 @@ export async function createApiDeps(platform: Platform, log: Logger, ca?: Device
     ),
     rateLimiter: new RateLimiter(platform.config.rateLimits),
     deviceCa,
+    readiness: async () => ({ broker: await brokerReachable(platform.config.mqttUrl, platform.config.mqttPort) }),
   };
 }
 
