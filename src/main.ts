@@ -7,6 +7,8 @@ import { startApi } from './api/server';
 import { startPlatformBroker } from './platform/mqtt/embedded-broker.wiring';
 import { loadOrCreateDeviceCa } from './platform/pki/device-ca';
 import { loadRevokedSerials } from './projections/device-certificates.projection';
+import { startCertificateRenewal } from './ingest/certificate-renewal';
+import { startCertificateSupersession } from './workers/certificate-renewal';
 
 /**
  * Composition root. `node dist/src/main.js [role]` where role is
@@ -58,6 +60,22 @@ async function main(): Promise<void> {
       running.push(broker);
       log.info({ url: broker.url }, 'embedded MQTT broker listening (mutual TLS)');
     }
+    // Started after the broker it connects to, so stopped before it (running stops in reverse).
+    running.push(
+      await startCertificateRenewal({
+        url: broker?.url ?? config.mqttUrl ?? '',
+        store: platform.store,
+        ca: deviceCa,
+        validityDays: config.deviceCertValidityDays,
+        log: moduleLogger(root, 'certificate-renewal'),
+        // A fixed identity that Mosquitto's ACL (admin broker-config --internal) can name; a second ingest process needs another.
+        name: 'renewal',
+      }),
+    );
+  }
+  if (role === 'worker' || role === 'all') {
+    const graceSeconds = config.certRenewalGraceSeconds;
+    running.push(startCertificateSupersession({ store: platform.store, pool: platform.pool, log: moduleLogger(root, 'certificate-supersession'), graceSeconds }));
   }
   if (role === 'api' || role === 'all') running.push(await startApi(platform, moduleLogger(root, 'api'), deviceCa));
   log.info({ role, port: config.port }, 'iotplane started');

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       mqttPublicUrl: 'mqtts://localhost:8883',
       deviceCa: undefined,
       deviceCertValidityDays: 90,
+      certRenewalGraceSeconds: 604_800,
       logLevel: 'info',
       readYourWritesTimeoutMs: 5000,
       jwt: { secret: undefined, publicKey: undefined, issuer: undefined, audience: undefined },
@@ -151,11 +152,16 @@ describe('loadConfig: provisioning variables', () => {
     ['DEVICE_CERT_VALIDITY_DAYS', '0'],
     ['DEVICE_CERT_VALIDITY_DAYS', '826'],
     ['MQTT_PUBLIC_URL', 'http://broker.example.com'],
+    ['CERT_RENEWAL_GRACE_SECONDS', '7776001'],
   ])('stops on %s=%s with a ConfigError naming it', (variable, value) => {
     expect(failure({ [variable]: value }).variable).toBe(variable);
   });
 
   it('reads DEVICE_CERT_VALIDITY_DAYS', () => {
     expect(loadConfig({ DEVICE_CERT_VALIDITY_DAYS: '30' }).deviceCertValidityDays).toBe(30);
+  });
+
+  it('reads CERT_RENEWAL_GRACE_SECONDS', () => {
+    expect(loadConfig({ CERT_RENEWAL_GRACE_SECONDS: '3600' }).certRenewalGraceSeconds).toBe(3600);
   });
 });

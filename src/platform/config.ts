@@ -20,6 +20,8 @@ export interface Config {
   /** Operator-supplied device CA (PEM contents); unset: one generated under `dataDir/pki`. */
   readonly deviceCa: { readonly certPem: string; readonly keyPem: string } | undefined;
   readonly deviceCertValidityDays: number;
+  /** How long a certificate replaced by a renewal stays valid when the new one is not used (docs/mqtt.md). */
+  readonly certRenewalGraceSeconds: number;
   readonly logLevel: string;
   readonly readYourWritesTimeoutMs: number;
   readonly jwt: {
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
     mqttPublicUrl: url(env, 'MQTT_PUBLIC_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']) ?? `mqtts://${new URL(publicUrl).hostname}:${mqttPort}`,
     deviceCa: deviceCaPems(env),
     deviceCertValidityDays: integer(env, 'DEVICE_CERT_VALIDITY_DAYS', 90, 1, 825),
+    certRenewalGraceSeconds: integer(env, 'CERT_RENEWAL_GRACE_SECONDS', 7 * 86_400, 0, 90 * 86_400),
     logLevel,
     readYourWritesTimeoutMs: integer(env, 'READ_YOUR_WRITES_TIMEOUT_MS', 5000, 0, 60000),
     jwt: {

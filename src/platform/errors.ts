@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   GROUP_IS_DYNAMIC: 409,
   REGISTRATION_TOKEN_NOT_FOUND: 404,
   DEVICE_CERTIFICATE_NOT_FOUND: 404,
+  // A device renews at most once per interval unless it repeats its pending request (docs/mqtt.md).
+  CERTIFICATE_RENEWAL_TOO_SOON: 429,
   // The token is the credential of /devices/provision: a bad, revoked or expired one fails authentication.
   REGISTRATION_TOKEN_INVALID: 401,
   REGISTRATION_TOKEN_REVOKED: 401,

@@ -1,6 +1,10 @@
 import { ConflictError, NotFoundError } from '../../platform/errors';
 import { assertNever, type Decider } from '../decider';
+import { decideRenewal, decideSupersession, type RenewalCommand } from './certificate-renewal.rules';
 import type { CertificateRevocationReason, DeviceCertificateEvent, DeviceCertificateIssued } from './device-certificate.events';
+import { heldCertificate, revoked, stillValid, type DeviceCertificatesState, type HeldCertificate } from './device-certificate.state';
+
+export type { DeviceCertificatesState } from './device-certificate.state';
 
 export const deviceCertificateNotFound = (): NotFoundError =>
   new NotFoundError('DEVICE_CERTIFICATE_NOT_FOUND', 'The device has no certificate with this serial number.');
@@ -8,27 +12,8 @@ export const deviceCertificateNotFound = (): NotFoundError =>
 export type DeviceCertificateCommand =
   | { type: 'RecordDeviceCertificate'; data: DeviceCertificateIssued['data'] }
   | { type: 'RevokeDeviceCertificate'; data: { deviceId: string; serialNumber: string; reason: CertificateRevocationReason; now: string } }
-  | { type: 'RevokeAllDeviceCertificates'; data: { deviceId: string; reason: CertificateRevocationReason; now: string } };
-
-interface Held {
-  readonly notAfter: string;
-  readonly revoked: boolean;
-}
-
-/** The certificates a device has been issued, by serial number. */
-export type DeviceCertificatesState =
-  | { readonly status: 'none' }
-  | { readonly status: 'issued'; readonly deviceId: string; readonly certificates: Readonly<Record<string, Held>> };
-
-/** Own keys only: a serial number from a URL must not reach Object.prototype. */
-function heldCertificate(state: DeviceCertificatesState, serialNumber: string): Held | undefined {
-  if (state.status !== 'issued' || !Object.prototype.hasOwnProperty.call(state.certificates, serialNumber)) return undefined;
-  return state.certificates[serialNumber];
-}
-
-function revoked(deviceId: string, serialNumber: string, reason: CertificateRevocationReason, now: string): DeviceCertificateEvent {
-  return { type: 'DeviceCertificateRevoked', data: { deviceId, serialNumber, reason, revokedAt: now } };
-}
+  | { type: 'RevokeAllDeviceCertificates'; data: { deviceId: string; reason: CertificateRevocationReason; now: string } }
+  | RenewalCommand;
 
 export const deviceCertificateDecider: Decider<DeviceCertificateCommand, DeviceCertificateEvent, DeviceCertificatesState> = {
   initialState: { status: 'none' },
@@ -52,9 +37,13 @@ export const deviceCertificateDecider: Decider<DeviceCertificateCommand, DeviceC
         const { deviceId, reason, now } = command.data;
         // Expired certificates no longer authenticate; listing them in the CRL would only grow it.
         return Object.entries(state.certificates)
-          .filter(([, held]) => !held.revoked && Date.parse(held.notAfter) > Date.parse(now))
+          .filter(([, held]) => stillValid(held, now))
           .map(([serialNumber]) => revoked(deviceId, serialNumber, reason, now));
       }
+      case 'RenewDeviceCertificate':
+        return decideRenewal(command, state);
+      case 'SupersedeReplacedCertificates':
+        return decideSupersession(command, state);
       default:
         return assertNever(command);
     }
@@ -64,8 +53,15 @@ export const deviceCertificateDecider: Decider<DeviceCertificateCommand, DeviceC
     switch (event.type) {
       case 'DeviceCertificateIssued': {
         const certificates = state.status === 'issued' ? state.certificates : {};
-        const held: Held = { notAfter: event.data.notAfter, revoked: false };
-        return { status: 'issued', deviceId: event.data.deviceId, certificates: { ...certificates, [event.data.serialNumber]: held } };
+        const d = event.data;
+        const held: HeldCertificate = {
+          notBefore: d.notBefore,
+          notAfter: d.notAfter,
+          issuedAt: d.issuedAt,
+          revoked: false,
+          ...('renewal' in d ? { renewal: d.renewal } : {}),
+        };
+        return { status: 'issued', deviceId: d.deviceId, certificates: { ...certificates, [d.serialNumber]: held } };
       }
       case 'DeviceCertificateRevoked': {
         const held = heldCertificate(state, event.data.serialNumber);

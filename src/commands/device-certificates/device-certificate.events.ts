@@ -29,25 +29,48 @@ export function crlReason(reason: CertificateRevocationReason): RevocationReason
   return CRL_REASONS[reason];
 }
 
-/** The certificate itself is not recorded (the device holds it); its serial and fingerprint identify it. */
+/**
+ * A renewal requested by the device over MQTT (docs/mqtt.md). The new
+ * certificate replaces the ones valid when it was issued: they are revoked
+ * (SUPERSEDED) at its first use or when the grace period ends. Its PEM is
+ * kept (a certificate is public) so a repeated request gets the same answer.
+ */
+export interface CertificateRenewal {
+  readonly requestId: string;
+  readonly replaces: readonly string[];
+  readonly certificatePem: string;
+}
+
+interface IssuedCertificateData {
+  deviceId: string;
+  /** Lowercase hex, as openssl, the CRL and the broker show it. */
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  /** SHA-256 of the DER certificate, lowercase hex. */
+  fingerprintSha256: string;
+  issuedAt: string;
+}
+
+/**
+ * Issued against a registration token (provisioning), or as a renewal. Apart
+ * from renewals the certificate itself is not recorded (the device holds it);
+ * its serial and fingerprint identify it.
+ */
 export type DeviceCertificateIssued = DomainEvent<
   typeof DEVICE_CERTIFICATE_ISSUED,
-  {
-    deviceId: string;
-    /** Lowercase hex, as openssl, the CRL and the broker show it. */
-    serialNumber: string;
-    notBefore: string;
-    notAfter: string;
-    /** SHA-256 of the DER certificate, lowercase hex. */
-    fingerprintSha256: string;
-    /** The registration token it was issued against. */
-    tokenId: string;
-    issuedAt: string;
-  }
+  IssuedCertificateData & ({ tokenId: string } | { renewal: CertificateRenewal })
 >;
 export type DeviceCertificateRevoked = DomainEvent<
   typeof DEVICE_CERTIFICATE_REVOKED,
-  { deviceId: string; serialNumber: string; reason: CertificateRevocationReason; revokedAt: string }
+  {
+    deviceId: string;
+    serialNumber: string;
+    reason: CertificateRevocationReason;
+    revokedAt: string;
+    /** For SUPERSEDED: the renewal certificate that replaced it. */
+    supersededBy?: string;
+  }
 >;
 export type DeviceCertificateEvent = DeviceCertificateIssued | DeviceCertificateRevoked;
 

@@ -6,7 +6,16 @@ import type { DomainEvent } from '../decider';
  * an event only when something changed or at most once per interval, so the
  * log does not fill with identical heartbeats).
  */
-export type DeviceConnected = DomainEvent<'DeviceConnected', { deviceId: string; at: string; clientId: string }>;
+export type DeviceConnected = DomainEvent<
+  'DeviceConnected',
+  {
+    deviceId: string;
+    at: string;
+    clientId: string;
+    /** The certificate the session authenticated with (lowercase hex); absent in events recorded before it was kept. */
+    serialNumber?: string;
+  }
+>;
 export type DeviceDisconnected = DomainEvent<'DeviceDisconnected', { deviceId: string; at: string; reason: string }>;
 export type DeviceHealthReported = DomainEvent<
   'DeviceHealthReported',

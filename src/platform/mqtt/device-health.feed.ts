@@ -43,7 +43,9 @@ export class DeviceHealthFeed {
   ) {}
 
   connected(device: DeviceIdentity, clientId: string): void {
-    this.record(device, { type: 'DeviceConnected', data: { deviceId: device.deviceId, at: this.at(), clientId } });
+    // The serial tells which certificate is in use: a renewal's first use supersedes what it replaces.
+    const data = { deviceId: device.deviceId, at: this.at(), clientId, serialNumber: device.serialNumber };
+    this.record(device, { type: 'DeviceConnected', data });
   }
 
   disconnected(device: DeviceIdentity, reason: string): void {

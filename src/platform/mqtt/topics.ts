@@ -2,8 +2,8 @@
  * The MQTT topic contract (docs/mqtt.md). Everything a device does happens
  * under `devices/{its certificate CN}/`; the CN is its device id.
  */
-export const DEVICE_PUBLISHES = ['readings', 'health', 'reported', 'events'] as const;
-export const DEVICE_SUBSCRIBES = ['desired', 'commands', 'readings/committed'] as const;
+export const DEVICE_PUBLISHES = ['readings', 'health', 'reported', 'events', 'certificates/renew'] as const;
+export const DEVICE_SUBSCRIBES = ['desired', 'commands', 'readings/committed', 'certificates/issued'] as const;
 
 export function deviceTopic(deviceId: string, leaf: string): string {
   return `devices/${deviceId}/${leaf}`;
@@ -23,6 +23,9 @@ export function deviceTopics(deviceId: string): { publish: string[]; subscribe: 
 
 /** Shared subscription of the ingesters: several processes split the readings. */
 export const INGEST_SUBSCRIPTION = '$share/ingest/devices/+/readings';
+
+/** Shared subscription of the certificate renewal service (src/ingest/certificate-renewal.ts). */
+export const RENEWAL_SUBSCRIPTION = '$share/renewal/devices/+/certificates/renew';
 
 /** The device id a topic belongs to, or undefined when it is not under devices/{id}/. */
 export function deviceIdOf(topic: string): string | undefined {
