@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../platform/config';
 import { auditCommand } from './audit.command';
+import { brokerConfigCommand } from './broker-config.command';
 import { createOrgCommand, UsageError } from './create-org.command';
+import { deviceSimulateCommand } from './device-simulate.command';
 import { mintJwtCommand } from './mint-jwt.command';
 import { projectionsRebuildCommand, projectionsStatusCommand } from './projections.command';
 
@@ -13,9 +15,14 @@ const HELP = `iotplane operator commands (npm run cli -- <command>)
   admin projections rebuild <name>               rebuild into shadow tables and swap atomically
   admin audit [--org <id>] [--stream <prefix>] [--type <T1,T2>] [--actor <actor>]
               [--from <time>] [--to <time>] [--json] [--follow]
+  admin broker-config --out <dir> [--port 8883] [--host <h>] [--bind <a>] [--run-as <user>]
+              [--internal ingest-1,ingest-2,renewal,commands,platform]
+              files for a production Mosquitto: config, ACL, CA, server and internal certificates, CRL
 `;
 
 async function main(argv: string[]): Promise<void> {
+  // Before the shared parse: this command's options (--out, --port, ...) are its own.
+  if (argv[0] === 'admin' && argv[1] === 'broker-config') return brokerConfigCommand(argv.slice(2));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -32,6 +39,13 @@ async function main(argv: string[]): Promise<void> {
       to: { type: 'string' },
       json: { type: 'boolean' },
       follow: { type: 'boolean' },
+      count: { type: 'string' },
+      rate: { type: 'string' },
+      sensors: { type: 'string' },
+      duration: { type: 'string' },
+      'api-url': { type: 'string' },
+      'api-key': { type: 'string' },
+      'mqtt-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -45,6 +59,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'admin projections status') return projectionsStatusCommand(values);
   if (positionals.slice(0, 3).join(' ') === 'admin projections rebuild') return projectionsRebuildCommand(positionals[3]);
   if (command === 'admin audit') return auditCommand(values);
+  if (command === 'device simulate') return deviceSimulateCommand(values, process.env);
   throw new UsageError(`<command>; unknown command "${command}"\n\n${HELP}`);
 }
 
