@@ -9,6 +9,10 @@ import { loadOrCreateDeviceCa } from './platform/pki/device-ca';
 import { loadRevokedSerials } from './projections/device-certificates.projection';
 import { startCertificateRenewal } from './ingest/certificate-renewal';
 import { startCertificateSupersession } from './workers/certificate-renewal';
+import { startDeviceHealthIngest } from './ingest/device-health.ingest';
+import { startCrlPublisher } from './platform/mqtt/crl-publisher';
+import { reloadByPidFile } from './platform/mqtt/mosquitto-reload';
+import { mosquittoSessionKicker } from './platform/mqtt/mosquitto-session-kick';
 
 /**
  * Composition root. `node dist/src/main.js [role]` where role is
@@ -72,10 +76,28 @@ async function main(): Promise<void> {
         name: 'renewal',
       }),
     );
+    // The embedded broker feeds health itself; Mosquitto reports no sessions, so heartbeats are read from it.
+    if (config.mqttUrl !== undefined) {
+      running.push(await startDeviceHealthIngest({ url: config.mqttUrl, ca: deviceCa, store: platform.store, log: moduleLogger(root, 'device-health-ingest') }));
+    }
   }
   if (role === 'worker' || role === 'all') {
     const graceSeconds = config.certRenewalGraceSeconds;
     running.push(startCertificateSupersession({ store: platform.store, pool: platform.pool, log: moduleLogger(root, 'certificate-supersession'), graceSeconds }));
+    const crl = config.mosquittoCrl;
+    // Runs beside Mosquitto (it writes the broker's crlfile and signals its pid); one worker per broker host.
+    if (crl !== undefined) {
+      running.push(
+        await startCrlPublisher({
+          ca: deviceCa,
+          store: platform.store,
+          crlFile: crl.crlFile,
+          reloadBroker: reloadByPidFile(crl.pidFile),
+          kickSession: mosquittoSessionKicker({ url: crl.brokerUrl, ca: deviceCa }),
+          log: moduleLogger(root, 'crl-publisher'),
+        }),
+      );
+    }
   }
   if (role === 'api' || role === 'all') running.push(await startApi(platform, moduleLogger(root, 'api'), deviceCa));
   log.info({ role, port: config.port }, 'iotplane started');

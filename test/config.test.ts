@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       mqttUrl: undefined,
       mqttPort: 8883,
       mqttPublicUrl: 'mqtts://localhost:8883',
+      mosquittoCrl: undefined,
       deviceCa: undefined,
       deviceCertValidityDays: 90,
       certRenewalGraceSeconds: 604_800,
@@ -163,5 +164,29 @@ describe('loadConfig: provisioning variables', () => {
 
   it('reads CERT_RENEWAL_GRACE_SECONDS', () => {
     expect(loadConfig({ CERT_RENEWAL_GRACE_SECONDS: '3600' }).certRenewalGraceSeconds).toBe(3600);
+  });
+});
+
+describe('loadConfig: Mosquitto CRL publisher variables', () => {
+  const broker = { MQTT_URL: 'mqtts://broker:8883' };
+
+  it('takes MOSQUITTO_CRL_FILE and MOSQUITTO_PID_FILE together, resolved, with MQTT_URL for the session kick', () => {
+    const config = loadConfig({ ...broker, MOSQUITTO_CRL_FILE: 'broker/crl.pem', MOSQUITTO_PID_FILE: '/run/mosquitto/mosquitto.pid' });
+    expect(config.mosquittoCrl).toEqual({ crlFile: path.resolve('broker/crl.pem'), pidFile: '/run/mosquitto/mosquitto.pid', brokerUrl: 'mqtts://broker:8883' });
+  });
+
+  it('stops with a ConfigError naming the missing half', () => {
+    expect(failure({ ...broker, MOSQUITTO_CRL_FILE: '/etc/mosquitto/crl.pem' }).variable).toBe('MOSQUITTO_PID_FILE');
+    expect(failure({ ...broker, MOSQUITTO_PID_FILE: '/run/mosquitto.pid' }).variable).toBe('MOSQUITTO_CRL_FILE');
+  });
+
+  it('refuses them without MQTT_URL: the embedded broker checks revocations itself', () => {
+    const error = failure({ MOSQUITTO_CRL_FILE: '/etc/mosquitto/crl.pem', MOSQUITTO_PID_FILE: '/run/mosquitto.pid' });
+    expect(error.variable).toBe('MOSQUITTO_CRL_FILE');
+    expect(error.message).toMatch(/MQTT_URL/);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ MOSQUITTO_CRL_FILE: '', MOSQUITTO_PID_FILE: '' }).mosquittoCrl).toBeUndefined();
   });
 });

@@ -10,8 +10,8 @@ import { UsageError } from './create-org.command';
 
 const USAGE =
   'admin broker-config --out <dir> [--port 8883] [--host <public hostname>] [--bind <address>] ' +
-  '[--internal ingest-1,ingest-2,renewal,commands,platform] [--run-as <user>]';
-const DEFAULT_INTERNAL = 'ingest-1,ingest-2,renewal,commands,platform';
+  '[--internal ingest-1,ingest-2,renewal,health,commands,platform] [--run-as <user>]';
+const DEFAULT_INTERNAL = 'ingest-1,ingest-2,renewal,health,commands,platform';
 const ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/i;
 
 /**

@@ -17,6 +17,8 @@ export interface Config {
   readonly mqttPort: number;
   /** The broker URL handed to devices at provisioning (default `mqtts://<PUBLIC_URL host>:<MQTT_PORT>`). */
   readonly mqttPublicUrl: string;
+  /** Mosquitto's `crlfile` and `pid_file`: set, the worker role keeps the CRL current (docs/brokers.md). */
+  readonly mosquittoCrl: { readonly crlFile: string; readonly pidFile: string; readonly brokerUrl: string } | undefined;
   /** Operator-supplied device CA (PEM contents); unset: one generated under `dataDir/pki`. */
   readonly deviceCa: { readonly certPem: string; readonly keyPem: string } | undefined;
   readonly deviceCertValidityDays: number;
@@ -93,6 +95,18 @@ function deviceCaPems(env: Env): Config['deviceCa'] {
   return { certPem, keyPem };
 }
 
+/** Both or neither: a CRL written without a broker to reload, or the reverse, would never take effect. */
+function mosquittoCrl(env: Env, mqttUrl: string | undefined): Config['mosquittoCrl'] {
+  const crlFile = text(env, 'MOSQUITTO_CRL_FILE');
+  const pidFile = text(env, 'MOSQUITTO_PID_FILE');
+  if (crlFile === undefined && pidFile === undefined) return undefined;
+  if (crlFile === undefined) throw new ConfigError('MOSQUITTO_CRL_FILE', 'is required when MOSQUITTO_PID_FILE is set');
+  if (pidFile === undefined) throw new ConfigError('MOSQUITTO_PID_FILE', 'is required when MOSQUITTO_CRL_FILE is set');
+  // The embedded broker checks revocations itself; the publisher also cuts sessions through MQTT_URL.
+  if (mqttUrl === undefined) throw new ConfigError('MOSQUITTO_CRL_FILE', 'requires MQTT_URL (the Mosquitto broker)');
+  return { crlFile: path.resolve(crlFile), pidFile: path.resolve(pidFile), brokerUrl: mqttUrl };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -105,15 +119,17 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, '');
   const mqttPort = integer(env, 'MQTT_PORT', 8883, 0, 65535);
+  const mqttUrl = url(env, 'MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:']);
   const config: Config = {
     port,
     dataDir: path.resolve(env.DATA_DIR ?? './.data'),
     publicUrl,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     eventStoreUrl: url(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:']),
-    mqttUrl: url(env, 'MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:']),
+    mqttUrl,
     mqttPort,
     mqttPublicUrl: url(env, 'MQTT_PUBLIC_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']) ?? `mqtts://${new URL(publicUrl).hostname}:${mqttPort}`,
+    mosquittoCrl: mosquittoCrl(env, mqttUrl),
     deviceCa: deviceCaPems(env),
     deviceCertValidityDays: integer(env, 'DEVICE_CERT_VALIDITY_DAYS', 90, 1, 825),
     certRenewalGraceSeconds: integer(env, 'CERT_RENEWAL_GRACE_SECONDS', 7 * 86_400, 0, 90 * 86_400),

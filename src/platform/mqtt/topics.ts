@@ -27,6 +27,9 @@ export const INGEST_SUBSCRIPTION = '$share/ingest/devices/+/readings';
 /** Shared subscription of the certificate renewal service (src/ingest/certificate-renewal.ts). */
 export const RENEWAL_SUBSCRIPTION = '$share/renewal/devices/+/certificates/renew';
 
+/** Shared subscription of the heartbeat reader used with an external broker (src/ingest/device-health.ingest.ts). */
+export const HEALTH_SUBSCRIPTION = '$share/health/devices/+/health';
+
 /** The device id a topic belongs to, or undefined when it is not under devices/{id}/. */
 export function deviceIdOf(topic: string): string | undefined {
   const match = /^devices\/([^/+#]+)\//.exec(topic);
