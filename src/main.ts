@@ -14,6 +14,9 @@ import { startCrlPublisher } from './platform/mqtt/crl-publisher';
 import { reloadByPidFile } from './platform/mqtt/mosquitto-reload';
 import { mosquittoSessionKicker } from './platform/mqtt/mosquitto-session-kick';
 
+/** Ends the process with a status, even while pools and listeners are still open. */
+const terminate: (code: number) => never = process.exit.bind(process);
+
 /**
  * Composition root. `node dist/src/main.js [role]` where role is
  * api | ingest | projector | worker | all (default; also ROLE=...).
@@ -32,14 +35,14 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`iotplane: invalid configuration: ${error.message}\n`);
-      process.exit(2);
+      terminate(2);
     }
     throw error;
   }
   const roleArg = process.argv[2] ?? process.env.ROLE ?? 'all';
   if (!(ROLES as readonly string[]).includes(roleArg)) {
     process.stderr.write(`iotplane: unknown role "${roleArg}"; expected one of ${ROLES.join(', ')}\n`);
-    process.exit(2);
+    terminate(2);
   }
   const role = roleArg as Role;
   const root = createLogger(config.logLevel);
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     for (const part of running.reverse()) await part.stop().catch((err: unknown) => log.error({ err }, 'stop failed'));
     await platform.close();
-    process.exit(0);
+    terminate(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -117,5 +120,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`iotplane: failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  process.exit(1);
+  terminate(1);
 });

@@ -7,6 +7,9 @@ import { deviceSimulateCommand } from './device-simulate.command';
 import { mintJwtCommand } from './mint-jwt.command';
 import { projectionsRebuildCommand, projectionsStatusCommand } from './projections.command';
 
+/** Ends the process with a status, even while pools and listeners are still open. */
+const terminate: (code: number) => never = process.exit.bind(process);
+
 const HELP = `iotplane operator commands (npm run cli -- <command>)
 
   admin create-org --name <name>                 new organization + admin API key, as one JSON line
@@ -16,7 +19,7 @@ const HELP = `iotplane operator commands (npm run cli -- <command>)
   admin audit [--org <id>] [--stream <prefix>] [--type <T1,T2>] [--actor <actor>]
               [--from <time>] [--to <time>] [--json] [--follow]
   admin broker-config --out <dir> [--port 8883] [--host <h>] [--bind <a>] [--run-as <user>]
-              [--internal ingest-1,ingest-2,renewal,commands,platform]
+              [--internal ingest-1,ingest-2,renewal,health,commands,platform]
               files for a production Mosquitto: config, ACL, CA, server and internal certificates, CRL
 `;
 
@@ -64,10 +67,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => terminate(0),
   (error: unknown) => {
     const known = error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
     process.stderr.write(`${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(known ? 2 : 1);
+    terminate(known ? 2 : 1);
   },
 );
