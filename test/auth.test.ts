@@ -52,6 +52,13 @@ describe('API keys', () => {
     expect(refused.body.code).toBe('INVALID_API_KEY');
   });
 
+  it('refuses an Idempotency-Key on key creation: a stored replay would keep the key in clear', async () => {
+    const res = await api.http().post('/api/v1/api-keys').set('Authorization', org.auth).set('Idempotency-Key', 'k-1').send({ name: 'x' }).expect(400);
+    expect(res.body.errors).toEqual([{ path: '/headers/idempotency-key', message: 'is not accepted on this operation' }]);
+    const stored = await api.platform.pool.query('SELECT count(*)::int AS n FROM idempotency_keys');
+    expect(stored.rows[0].n).toBe(0);
+  });
+
   it('refuses an expired key', async () => {
     const created = await api
       .http()

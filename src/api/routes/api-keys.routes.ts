@@ -29,6 +29,7 @@ export const apiKeyRoutes = defineRoutes([
     auth: 'admin',
     body: 'api-keys#/$defs/CreateApiKey',
     responses: { 201: 'api-keys#/$defs/CreatedApiKey' },
+    showsSecretOnce: true,
     async handler(ctx) {
       const body = ctx.body as { name: string; role?: Role; mode?: 'live' | 'test'; expiresAt?: string | null };
       const created = await createApiKey(ctx.deps.store, ctx.command, {
