@@ -6,11 +6,11 @@ import { normalizeSerial } from './broker-identity';
 import { CERTIFICATE_REVOKED_EVENT } from './revocations';
 
 /**
- * Revocations as a CRL and the Mosquitto session kick need them, read from
- * DeviceCertificateRevoked events (an index on type makes this a short scan).
- * Unlike `followRevocations` (serials only, for the embedded broker) a record
- * keeps the revocation time and reason the CRL publishes, and the device and
- * org a kick certificate must name.
+ * Revocations read from DeviceCertificateRevoked events (an index on type
+ * makes this a short scan): the serial the embedded broker refuses, and the
+ * revocation time and reason the CRL publishes, the device and org a
+ * Mosquitto session kick must name. One reader and one follower for both
+ * brokers.
  */
 export interface RevocationRecord extends RevokedCertificateEntry {
   readonly deviceId: string;

@@ -8,7 +8,8 @@ import { normalizeSerial } from './broker-identity';
 import { BrokerSessions } from './broker-sessions';
 import { watchBroker } from './broker-events';
 import { DeviceHealthFeed } from './device-health.feed';
-import { followRevocations, RevokedSerials } from './revocations';
+import { followRevocationRecords } from './crl-revocations';
+import { RevokedSerials } from './revocations';
 import { SharedSubscriptions } from './shared-subscriptions';
 import { ANY_ADDRESS, listenMutualTls, type TlsListener } from './tls-listener';
 
@@ -85,7 +86,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     }
     return cut.length;
   };
-  const follower = followRevocations(store, snapshot.upTo, revoke, log);
+  const follower = followRevocationRecords(store, snapshot.upTo, async (record) => void revoke(record.serialNumber), log);
 
   let listener: TlsListener | undefined;
   const stop = async (): Promise<void> => {
