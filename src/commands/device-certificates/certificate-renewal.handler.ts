@@ -2,16 +2,14 @@ import type { EventStore, Position } from '../../platform/event-store/event-stor
 import { issueDeviceCertificate } from '../../platform/pki/certificate-issuer';
 import { checkCsr } from '../../platform/pki/csr';
 import type { DeviceCa } from '../../platform/pki/device-ca';
-import { handleCommand, type CommandResult } from '../command-handler';
+import type { CommandResult } from '../command-handler';
 import type { CommandContext } from '../decider';
 import { assertDeviceProvisionable } from '../devices/device-activation.handler';
 import { renewalFor, renewalRefusal, type RenewedCertificate } from './certificate-renewal.rules';
 import { deviceCertificateDecider, deviceCertificateNotFound, type DeviceCertificatesState } from './device-certificate.decider';
-import { revokeDeviceCertificate } from './device-certificate.handler';
+import { decideCertificates, revokeDeviceCertificate } from './device-certificate.handler';
 import { deviceCertificatesStream, type DeviceCertificateEvent } from './device-certificate.events';
 import { fingerprintSha256 } from './provision-device.handler';
-
-const RETRIES = 3;
 
 export interface RenewalDeps {
   readonly store: EventStore;
@@ -74,14 +72,10 @@ export async function renewDeviceCertificate(deps: RenewalDeps, input: RenewalIn
   const signed = await issueDeviceCertificate(deps.ca, { publicKey: csr.publicKey, deviceId: input.deviceId, orgId, validityDays: deps.validityDays, now });
   const certificate: RenewedCertificate = { ...signed, fingerprintSha256: fingerprintSha256(signed.certificatePem) };
   const context: CommandContext = { orgId, actor: `device:${input.deviceId}`, correlationId: input.correlationId };
-  const result = await handleCommand(
-    deps.store,
-    deviceCertificateDecider,
-    deviceCertificatesStream(input.deviceId),
-    { type: 'RenewDeviceCertificate', data: { deviceId: input.deviceId, requestId: input.requestId, certificate, now: now.toISOString() } },
-    context,
-    { retries: RETRIES, notFound: deviceCertificateNotFound },
-  );
+  const result = await decideCertificates(deps.store, context, input.deviceId, {
+    type: 'RenewDeviceCertificate',
+    data: { deviceId: input.deviceId, requestId: input.requestId, certificate, now: now.toISOString() },
+  });
   if (result.events.length === 0) {
     // The same request won a race with this one: answer with its certificate; this signature is never handed out.
     const winner = await loadCertificates(deps.store, input.deviceId);
@@ -116,12 +110,5 @@ export function supersedeReplacedCertificates(
   serialNumber: string,
   now = new Date(),
 ): Promise<CommandResult<DeviceCertificateEvent>> {
-  return handleCommand(
-    store,
-    deviceCertificateDecider,
-    deviceCertificatesStream(deviceId),
-    { type: 'SupersedeReplacedCertificates', data: { deviceId, serialNumber, now: now.toISOString() } },
-    context,
-    { retries: RETRIES, notFound: deviceCertificateNotFound },
-  );
+  return decideCertificates(store, context, deviceId, { type: 'SupersedeReplacedCertificates', data: { deviceId, serialNumber, now: now.toISOString() } });
 }

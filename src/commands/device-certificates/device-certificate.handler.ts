@@ -1,7 +1,7 @@
 import type { EventStore } from '../../platform/event-store/event-store.port';
 import { handleCommand, type CommandResult } from '../command-handler';
 import type { CommandContext } from '../decider';
-import { deviceCertificateDecider, deviceCertificateNotFound } from './device-certificate.decider';
+import { deviceCertificateDecider, deviceCertificateNotFound, type DeviceCertificateCommand } from './device-certificate.decider';
 import {
   deviceCertificatesStream,
   type CertificateRevocationReason,
@@ -12,19 +12,25 @@ import {
 // Certificates of one device share a stream; these decisions stay right on a newer state, so a concurrent write is retried.
 const RETRIES = 3;
 
+/** Every command on a device's certificates goes through here: one stream, bounded retries, one 404. */
+export function decideCertificates(
+  store: EventStore,
+  context: CommandContext,
+  deviceId: string,
+  command: DeviceCertificateCommand,
+): Promise<CommandResult<DeviceCertificateEvent>> {
+  return handleCommand(store, deviceCertificateDecider, deviceCertificatesStream(deviceId), command, context, {
+    retries: RETRIES,
+    notFound: deviceCertificateNotFound,
+  });
+}
+
 export function recordDeviceCertificate(
   store: EventStore,
   context: CommandContext,
   issued: DeviceCertificateIssued['data'],
 ): Promise<CommandResult<DeviceCertificateEvent>> {
-  return handleCommand(
-    store,
-    deviceCertificateDecider,
-    deviceCertificatesStream(issued.deviceId),
-    { type: 'RecordDeviceCertificate', data: issued },
-    context,
-    { retries: RETRIES },
-  );
+  return decideCertificates(store, context, issued.deviceId, { type: 'RecordDeviceCertificate', data: issued });
 }
 
 export function revokeDeviceCertificate(
@@ -33,14 +39,7 @@ export function revokeDeviceCertificate(
   revocation: { deviceId: string; serialNumber: string; reason: CertificateRevocationReason },
   now = new Date(),
 ): Promise<CommandResult<DeviceCertificateEvent>> {
-  return handleCommand(
-    store,
-    deviceCertificateDecider,
-    deviceCertificatesStream(revocation.deviceId),
-    { type: 'RevokeDeviceCertificate', data: { ...revocation, now: now.toISOString() } },
-    context,
-    { retries: RETRIES, notFound: deviceCertificateNotFound },
-  );
+  return decideCertificates(store, context, revocation.deviceId, { type: 'RevokeDeviceCertificate', data: { ...revocation, now: now.toISOString() } });
 }
 
 /** Revokes every certificate of the device still valid at `now`; nothing when there is none. */
@@ -51,12 +50,5 @@ export function revokeAllDeviceCertificates(
   reason: CertificateRevocationReason,
   now = new Date(),
 ): Promise<CommandResult<DeviceCertificateEvent>> {
-  return handleCommand(
-    store,
-    deviceCertificateDecider,
-    deviceCertificatesStream(deviceId),
-    { type: 'RevokeAllDeviceCertificates', data: { deviceId, reason, now: now.toISOString() } },
-    context,
-    { retries: RETRIES, notFound: deviceCertificateNotFound },
-  );
+  return decideCertificates(store, context, deviceId, { type: 'RevokeAllDeviceCertificates', data: { deviceId, reason, now: now.toISOString() } });
 }
