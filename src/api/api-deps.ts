@@ -1,3 +1,5 @@
+import type { Registry } from 'prom-client';
+import type { ReadingsService } from '../ingest/readings/readings-service';
 import type { Config } from '../platform/config';
 import type { CheckpointWatcher } from '../platform/checkpoints/checkpoint-watcher';
 import type { Pool } from '../platform/db/pool';
@@ -20,6 +22,10 @@ export interface ApiDeps {
   readonly rateLimiter: RateLimiter;
   /** Loaded once per process; signs device certificates at provisioning. */
   readonly deviceCa: DeviceCa;
+  /** The readings pipeline behind POST /api/v1/readings/batch and quarantine releases. */
+  readonly readings: ReadingsService;
+  /** Served on /metrics. */
+  readonly metrics: Registry;
   /** Checked by /readyz besides the database and the event store. */
   readonly readiness?: () => Promise<Record<string, boolean>>;
 }

@@ -14,14 +14,30 @@ import { JwtVerifier } from './auth/jwt-verifier';
 import { RateLimiter } from './rate-limiter';
 import { API_ROUTES } from './routes/index';
 import { SchemaRegistry } from './schema-registry';
+import { startReadingsService, type ReadingsService } from '../ingest/readings/readings-service';
+import { createMetricsRegistry } from '../platform/metrics-registry';
+import type { Registry } from 'prom-client';
+
+/** Shared with the ingest role when one process runs both; created here otherwise (and stopped with the API). */
+export interface SharedPipeline {
+  readonly readings: ReadingsService;
+  readonly metrics: Registry;
+}
 
 /** Builds what the API needs from the platform (also used by tests with their own database). */
-export async function createApiDeps(platform: Platform, log: Logger, ca?: DeviceCa): Promise<ApiDeps> {
+export async function createApiDeps(platform: Platform, log: Logger, ca?: DeviceCa, shared?: SharedPipeline): Promise<ApiDeps & { ownsReadings: boolean }> {
   // First: a CA that cannot be loaded stops the start before anything else is opened.
   const deviceCa = ca ?? (await loadOrCreateDeviceCa({ dataDir: platform.config.dataDir, ...platform.config.deviceCa }));
   const watcher = new CheckpointWatcher(platform.pool, platform.databaseUrl, PROJECTIONS);
   await watcher.start();
+  const metrics = shared?.metrics ?? createMetricsRegistry();
+  const readings =
+    shared?.readings ??
+    (await startReadingsService({ pool: platform.pool, databaseUrl: platform.databaseUrl, store: platform.store, log, registry: metrics, ingest: platform.config.ingest }));
   return {
+    ownsReadings: shared === undefined,
+    readings,
+    metrics,
     config: platform.config,
     log,
     pool: platform.pool,
@@ -38,8 +54,8 @@ export async function createApiDeps(platform: Platform, log: Logger, ca?: Device
   };
 }
 
-export async function startApi(platform: Platform, log: Logger, ca: DeviceCa): Promise<{ stop(): Promise<void> }> {
-  const deps = await createApiDeps(platform, log, ca);
+export async function startApi(platform: Platform, log: Logger, ca: DeviceCa, shared?: SharedPipeline): Promise<{ stop(): Promise<void> }> {
+  const deps = await createApiDeps(platform, log, ca, shared);
   const app = createApp(deps, API_ROUTES, PROJECTIONS);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(platform.config.port, () => resolve(s));
@@ -50,6 +66,7 @@ export async function startApi(platform: Platform, log: Logger, ca: DeviceCa): P
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await deps.watcher.stop();
       await deps.authenticator.close();
+      if (deps.ownsReadings) await deps.readings.stop();
     },
   };
 }

@@ -1,14 +1,11 @@
+import { mqttSchema } from '../platform/mqtt/mqtt-schemas';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import Ajv2020 from 'ajv/dist/2020';
 import type { MqttClient } from 'mqtt';
 import { renewDeviceCertificate, type RenewalDeps } from '../commands/device-certificates/certificate-renewal.handler';
 import { AppError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { connectInternalClient } from '../platform/mqtt/internal-client';
 import { RENEWAL_SUBSCRIPTION, deviceIdOf, deviceTopic } from '../platform/mqtt/topics';
-import { projectRoot } from '../platform/project-root';
 
 export interface CertificateRenewalOptions extends RenewalDeps {
   /** `mqtts://…` of the embedded broker or of Mosquitto. */
@@ -41,9 +38,7 @@ const MAX_REQUEST_BYTES = 20 * 1024;
  */
 export async function startCertificateRenewal(options: CertificateRenewalOptions): Promise<CertificateRenewalService> {
   const { log } = options;
-  const validate = new Ajv2020({ allErrors: false, strict: true }).compile<RenewRequest>(
-    JSON.parse(readFileSync(path.join(projectRoot(), 'schemas', 'mqtt', 'certificate-renew.json'), 'utf8')) as object,
-  );
+  const validate = mqttSchema<RenewRequest>('certificate-renew');
   const counts = { issued: 0, repeated: 0, refused: 0 };
   const inFlight = new Set<Promise<void>>();
   const client: MqttClient = await connectInternalClient({ url: options.url, ca: options.ca, name: options.name ?? 'renewal' });

@@ -34,6 +34,32 @@ export interface Config {
   };
   readonly openApiEnabled: boolean;
   readonly rateLimits: { readonly perPrincipal: number; readonly perOrganization: number };
+  /** The readings pipeline (docs/readings.md). */
+  readonly ingest: {
+    /** Rows per transaction, and the longest a row waits for its batch. */
+    readonly batchRows: number;
+    readonly flushMs: number;
+    /** Transactions in flight at once. */
+    readonly writers: number;
+    /** Rows held in memory above which the MQTT subscription pauses and the HTTP door waits. */
+    readonly maxBufferedRows: number;
+    /** MQTT connections per ingest process in the shared subscription. */
+    readonly connections: number;
+    /** Internal client name; processes running side by side need distinct names. */
+    readonly name: string;
+    readonly maxFutureSeconds: number;
+    /** Oldest timestamp accepted over MQTT, and through the HTTP batch door and releases (back-fill). */
+    readonly maxAgeHours: number;
+    readonly backfillDays: number;
+    /** A hole in a device's sequence numbers older than this is closed and reported as a gap. */
+    readonly gapTimeoutSeconds: number;
+  };
+  /** Set: a process without the API (ingest, worker) serves /metrics on this port. */
+  readonly metricsPort: number | undefined;
+  /** Days readings are kept for an organization that sets no retention of its own. */
+  readonly readingsRetentionDays: number;
+  /** Daily readings partitions the worker keeps created ahead of today. */
+  readonly partitionsAheadDays: number;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +172,21 @@ export function loadConfig(env: Env = process.env): Config {
       perPrincipal: integer(env, 'RATE_LIMIT_PER_KEY', 1200, 1, 10_000_000),
       perOrganization: integer(env, 'RATE_LIMIT_PER_ORG', 6000, 1, 10_000_000),
     },
+    readingsRetentionDays: integer(env, 'READINGS_RETENTION_DAYS', 395, 1, 3650),
+    ingest: {
+      batchRows: integer(env, 'INGEST_BATCH_ROWS', 5000, 1, 100_000),
+      flushMs: integer(env, 'INGEST_FLUSH_MS', 50, 1, 10_000),
+      writers: integer(env, 'INGEST_WRITERS', 2, 1, 16),
+      maxBufferedRows: integer(env, 'INGEST_MAX_BUFFERED_ROWS', 100_000, 1000, 10_000_000),
+      connections: integer(env, 'INGEST_CONNECTIONS', 2, 1, 16),
+      name: text(env, 'INGEST_NAME') ?? 'ingest',
+      maxFutureSeconds: integer(env, 'READINGS_MAX_FUTURE_SECONDS', 300, 0, 86_400),
+      maxAgeHours: integer(env, 'READINGS_MAX_AGE_HOURS', 168, 1, 87_600),
+      backfillDays: integer(env, 'READINGS_BACKFILL_DAYS', 365, 1, 3650),
+      gapTimeoutSeconds: integer(env, 'INGEST_GAP_TIMEOUT_SECONDS', 300, 1, 86_400),
+    },
+    metricsPort: text(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 1, 65535),
+    partitionsAheadDays: integer(env, 'PARTITIONS_AHEAD_DAYS', 7, 1, 366),
   };
   return deepFreeze(config);
 }

@@ -2,7 +2,7 @@ import type { Queryable } from '../../src/platform/db/pool';
 import { API_ROLE } from '../../src/platform/db/roles';
 
 /** Tables of the platform itself: no tenant, never readable by the API role. */
-export const PLATFORM_TABLES = ['es_events', 'es_streams', 'projection_checkpoints', 'schema_migrations'];
+export const PLATFORM_TABLES = ['es_events', 'es_streams', 'projection_checkpoints', 'readings_retention_passes', 'readings_storage', 'schema_migrations'];
 
 const TABLE_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER';
 const COLUMN_PRIVILEGES = 'SELECT, INSERT, UPDATE, REFERENCES';

@@ -60,6 +60,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       await projectors.stop();
       await deps.watcher.stop();
       await deps.authenticator.close();
+      await deps.readings.stop();
       await platform.close();
       if (violations.length > 0) throw new Error(`responses that break the OpenAPI document:\n${violations.join('\n')}`);
     },

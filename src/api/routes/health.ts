@@ -15,6 +15,11 @@ export function healthRouter(deps: ApiDeps, projections: readonly { name: string
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Prometheus text format; like the probes, for the operator's network, not under /api.
+  router.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', deps.metrics.contentType);
+    res.send(await deps.metrics.metrics());
+  });
   router.get('/readyz', async (_req, res) => {
     const checks: Record<string, boolean> = {};
     checks.database = await deps.pool.query('SELECT 1').then(() => true, () => false);

@@ -11,9 +11,10 @@ import { deviceGroupRoutes } from './device-groups.routes';
 import { deviceHealthRoutes } from './device-health.routes';
 import { provisioningRoutes } from './provisioning.routes';
 import { deviceCertificateRoutes } from './device-certificates.routes';
+import { readingsBatchRoutes } from './readings-batch.routes';
 
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
 export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
-  ...deviceGroupRoutes, ...deviceHealthRoutes, ...provisioningRoutes, ...deviceCertificateRoutes,
+  ...deviceGroupRoutes, ...deviceHealthRoutes, ...provisioningRoutes, ...deviceCertificateRoutes, ...readingsBatchRoutes,
   ...metaRoutes(() => API_ROUTES)];

@@ -1,11 +1,8 @@
+import { mqttSchema } from './mqtt-schemas';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import Ajv2020 from 'ajv/dist/2020';
 import { deviceHealthStream, type DeviceHealthEvent, type DeviceHealthReported } from '../../commands/device-health/device-health.events';
 import type { EventStore } from '../event-store/event-store.port';
 import type { Logger } from '../logger';
-import { projectRoot } from '../project-root';
 import type { DeviceIdentity } from './broker-identity';
 
 type Health = Omit<DeviceHealthReported['data'], 'deviceId' | 'at'>;
@@ -28,9 +25,7 @@ const MAX_HEARTBEAT_BYTES = 4096;
  * broker.
  */
 export class DeviceHealthFeed {
-  private readonly validate = new Ajv2020({ allErrors: false, strict: true }).compile<Heartbeat>(
-    JSON.parse(readFileSync(path.join(projectRoot(), 'schemas', 'mqtt', 'health.json'), 'utf8')) as object,
-  );
+  private readonly validate = mqttSchema<Heartbeat>('health');
   private readonly pending = new Map<string, Promise<void>>();
   private readonly lastReported = new Map<string, { health: Health; at: number }>();
   invalidHeartbeats = 0;

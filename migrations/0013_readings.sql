@@ -1,0 +1,238 @@
+-- Readings: the hot path. One row per measured value, written by the
+-- ingester with COPY as the trusted writer role (COPY FROM is refused under
+-- RLS) and read by the API under RLS. Unique on (sensor_id, ts): a resent
+-- message never duplicates a reading. A sensor id belongs to one
+-- organization, so the unique index reveals nothing across tenants.
+--
+-- Storage is a TimescaleDB hypertable when the extension is preloaded in
+-- this server, else native daily range partitions (readings_pYYYYMMDD)
+-- created ahead, and on demand for back-fill, by readings_ensure_partition().
+-- quality: 0 GOOD, 1 UNCERTAIN, 2 BAD (src/ingest/reading-quality.ts).
+CREATE TABLE readings_storage (
+  mode text NOT NULL CHECK (mode IN ('native', 'timescaledb')),
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton)
+);
+
+DO $$
+DECLARE
+  timescale boolean := EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
+    AND current_setting('shared_preload_libraries', true) LIKE '%timescaledb%';
+BEGIN
+  IF timescale THEN
+    CREATE EXTENSION IF NOT EXISTS timescaledb;
+    CREATE TABLE readings (
+      org_id uuid NOT NULL,
+      device_id uuid NOT NULL,
+      sensor_id uuid NOT NULL,
+      ts timestamptz NOT NULL,
+      value double precision NOT NULL,
+      received_at timestamptz NOT NULL,
+      seq bigint,
+      quality smallint NOT NULL DEFAULT 0 CHECK (quality BETWEEN 0 AND 2)
+    );
+    PERFORM create_hypertable('readings', 'ts', chunk_time_interval => interval '1 day');
+    EXECUTE 'ALTER TABLE readings SET (timescaledb.compress, timescaledb.compress_segmentby = ''sensor_id'', timescaledb.compress_orderby = ''ts'')';
+    PERFORM add_compression_policy('readings', interval '7 days');
+    INSERT INTO readings_storage (mode) VALUES ('timescaledb');
+  ELSE
+    CREATE TABLE readings (
+      org_id uuid NOT NULL,
+      device_id uuid NOT NULL,
+      sensor_id uuid NOT NULL,
+      ts timestamptz NOT NULL,
+      value double precision NOT NULL,
+      received_at timestamptz NOT NULL,
+      seq bigint,
+      quality smallint NOT NULL DEFAULT 0 CHECK (quality BETWEEN 0 AND 2)
+    ) PARTITION BY RANGE (ts);
+    INSERT INTO readings_storage (mode) VALUES ('native');
+  END IF;
+END $$;
+
+CREATE UNIQUE INDEX readings_sensor_ts_key ON readings (sensor_id, ts);
+CALL iotplane_make_tenant_table('readings');
+
+-- A partition is a table of its own: RLS and its policy are not inherited,
+-- so each one gets them here. Privileges stay on the parent only (inserts
+-- and selects through the parent are checked there). Idempotent; a no-op
+-- under TimescaleDB, which creates chunks itself.
+CREATE FUNCTION readings_ensure_partition(day date) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+  part text := format('readings_p%s', to_char(day, 'YYYYMMDD'));
+BEGIN
+  IF (SELECT mode FROM readings_storage) <> 'native' THEN
+    RETURN false;
+  END IF;
+  IF to_regclass(part) IS NOT NULL THEN
+    RETURN false;
+  END IF;
+  BEGIN
+    EXECUTE format('CREATE TABLE %I PARTITION OF readings FOR VALUES FROM (%L) TO (%L)',
+      part, day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC');
+  EXCEPTION WHEN duplicate_table THEN
+    RETURN false; -- another process created it meanwhile
+  END;
+  EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', part);
+  EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', part);
+  EXECUTE format(
+    'CREATE POLICY tenant_isolation ON %I USING (org_id = NULLIF(current_setting(''app.org_id'', true), '''')::uuid) '
+    'WITH CHECK (org_id = NULLIF(current_setting(''app.org_id'', true), '''')::uuid)', part);
+  RETURN true;
+END;
+$$;
+REVOKE ALL ON FUNCTION readings_ensure_partition(date) FROM PUBLIC;
+
+-- Today and the next week exist from the start; the worker keeps a week ahead.
+SELECT readings_ensure_partition(current_date + d) FROM generate_series(-1, 7) AS d;
+
+-- Readings the pipeline would not store, with the reason and the original
+-- payload (a whole message when it could not be read, else one reading).
+-- Never dropped: released (re-run through the pipeline) or discarded by an
+-- admin, each action an event with its actor.
+CREATE TABLE quarantined_readings (
+  org_id uuid NOT NULL,
+  id uuid NOT NULL,
+  device_id uuid,
+  sensor_key text,
+  sensor_id uuid,
+  reason text NOT NULL,
+  detail text NOT NULL,
+  source text NOT NULL CHECK (source IN ('MQTT', 'HTTP')),
+  seq bigint,
+  payload text NOT NULL,
+  received_at timestamptz NOT NULL,
+  status text NOT NULL DEFAULT 'QUARANTINED' CHECK (status IN ('QUARANTINED', 'RELEASED', 'DISCARDED')),
+  resolved_at timestamptz,
+  resolved_by text,
+  PRIMARY KEY (org_id, id)
+);
+CREATE INDEX quarantined_readings_received_idx ON quarantined_readings (org_id, received_at, id);
+CREATE INDEX quarantined_readings_device_idx ON quarantined_readings (org_id, device_id, received_at, id);
+CREATE INDEX quarantined_readings_reason_idx ON quarantined_readings (org_id, reason, received_at, id);
+CALL iotplane_make_tenant_table('quarantined_readings');
+
+-- Per device: the highest message sequence number up to which every message
+-- is stored or quarantined (`committed_seq`, published to the device on
+-- devices/{id}/readings/committed), and the numbers stored above a hole
+-- (`ahead`, sorted) since `ahead_since`. Several ingesters share a device's
+-- messages, so this lives here, advanced in the transaction that stores them.
+CREATE TABLE device_ingest_progress (
+  org_id uuid NOT NULL,
+  device_id uuid NOT NULL,
+  committed_seq bigint,
+  ahead bigint[] NOT NULL DEFAULT '{}',
+  ahead_since timestamptz,
+  messages bigint NOT NULL DEFAULT 0,
+  gaps bigint NOT NULL DEFAULT 0,
+  missing bigint NOT NULL DEFAULT 0,
+  updated_at timestamptz NOT NULL,
+  PRIMARY KEY (org_id, device_id)
+);
+CALL iotplane_make_tenant_table('device_ingest_progress');
+
+-- Records the sequence numbers of stored messages, one (org, device, seq)
+-- triple per message, and returns the devices whose committed_seq moved
+-- (a resent message changes nothing: the retained confirmation stands).
+-- The first message of a device starts the count when its seq is 0 or 1;
+-- a device first seen at a higher number waits for its hole like any other.
+-- Devices are locked in id order, so concurrent ingesters cannot deadlock.
+CREATE FUNCTION ingest_record_sequences(p_org uuid[], p_device uuid[], p_seq bigint[])
+RETURNS TABLE (device_id uuid, committed_seq bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  d record;
+  cur_committed bigint;
+  cur_ahead bigint[];
+  cur_since timestamptz;
+  merged bigint[];
+  found_row boolean;
+  before bigint;
+BEGIN
+  FOR d IN
+    SELECT x.org, x.dev, array_agg(DISTINCT x.s ORDER BY x.s) AS seqs, count(*) AS n
+      FROM unnest(p_org, p_device, p_seq) AS x(org, dev, s)
+     GROUP BY x.org, x.dev ORDER BY x.dev
+  LOOP
+    SELECT p.committed_seq, p.ahead, p.ahead_since INTO cur_committed, cur_ahead, cur_since
+      FROM device_ingest_progress p WHERE p.org_id = d.org AND p.device_id = d.dev FOR UPDATE;
+    found_row := FOUND;
+    IF NOT found_row THEN
+      cur_ahead := '{}';
+      cur_since := NULL;
+      cur_committed := CASE WHEN d.seqs[1] <= 1 THEN d.seqs[1] - 1 END;
+    END IF;
+    before := cur_committed;
+    SELECT coalesce(array_agg(DISTINCT s ORDER BY s), '{}') INTO merged
+      FROM unnest(cur_ahead || d.seqs) AS s
+     WHERE cur_committed IS NULL OR s > cur_committed;
+    WHILE cardinality(merged) > 0 AND cur_committed IS NOT NULL AND merged[1] = cur_committed + 1 LOOP
+      cur_committed := merged[1];
+      merged := merged[2:];
+    END LOOP;
+    IF cardinality(merged) = 0 THEN
+      cur_since := NULL;
+    ELSIF cur_since IS NULL OR cur_committed IS DISTINCT FROM before THEN
+      cur_since := now(); -- the lowest hole is new (or newly the lowest): its wait starts now
+    END IF;
+    IF found_row THEN
+      UPDATE device_ingest_progress p
+         SET committed_seq = cur_committed, ahead = merged, ahead_since = cur_since,
+             messages = p.messages + d.n, updated_at = now()
+       WHERE p.org_id = d.org AND p.device_id = d.dev;
+    ELSE
+      INSERT INTO device_ingest_progress (org_id, device_id, committed_seq, ahead, ahead_since, messages, updated_at)
+      VALUES (d.org, d.dev, cur_committed, merged, cur_since, d.n, now());
+    END IF;
+    device_id := d.dev;
+    committed_seq := cur_committed;
+    IF cur_committed IS DISTINCT FROM before THEN
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+END;
+$$;
+REVOKE ALL ON FUNCTION ingest_record_sequences(uuid[], uuid[], bigint[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ingest_record_sequences(uuid[], uuid[], bigint[]) TO iotplane_writer;
+
+-- A hole that stayed open longer than the devices' resend interval will not
+-- be filled: the device no longer has those messages. Closes such holes,
+-- moving committed_seq past them, and returns each one for the gap event.
+CREATE FUNCTION ingest_close_gaps(p_older_than interval)
+RETURNS TABLE (org_id uuid, device_id uuid, from_seq bigint, to_seq bigint, committed_seq bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  cur bigint;
+  rest bigint[];
+BEGIN
+  FOR r IN
+    SELECT p.org_id, p.device_id, p.committed_seq, p.ahead FROM device_ingest_progress p
+     WHERE p.ahead_since < now() - p_older_than
+     ORDER BY p.device_id FOR UPDATE
+  LOOP
+    -- The hole is below the lowest stored number; close it and take every contiguous number after.
+    org_id := r.org_id;
+    device_id := r.device_id;
+    from_seq := CASE WHEN r.committed_seq IS NULL THEN NULL ELSE r.committed_seq + 1 END;
+    to_seq := r.ahead[1] - 1;
+    cur := r.ahead[1];
+    rest := r.ahead[2:];
+    WHILE cardinality(rest) > 0 AND rest[1] = cur + 1 LOOP
+      cur := rest[1];
+      rest := rest[2:];
+    END LOOP;
+    UPDATE device_ingest_progress p
+       SET committed_seq = cur, ahead = rest,
+           ahead_since = CASE WHEN cardinality(rest) = 0 THEN NULL ELSE now() END,
+           gaps = p.gaps + CASE WHEN from_seq IS NULL THEN 0 ELSE 1 END,
+           missing = p.missing + CASE WHEN from_seq IS NULL THEN 0 ELSE to_seq - from_seq + 1 END,
+           updated_at = now()
+     WHERE p.org_id = r.org_id AND p.device_id = r.device_id;
+    committed_seq := cur;
+    RETURN NEXT;
+  END LOOP;
+END;
+$$;
+REVOKE ALL ON FUNCTION ingest_close_gaps(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ingest_close_gaps(interval) TO iotplane_writer;

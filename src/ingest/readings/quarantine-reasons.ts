@@ -1,0 +1,27 @@
+/**
+ * Why the pipeline did not store a reading. Quarantined data keeps its
+ * original payload and can be released once the cause is fixed
+ * (docs/readings.md lists what each means).
+ */
+export const QUARANTINE_REASONS = {
+  INVALID_JSON: 'The message is not JSON.',
+  INVALID_PAYLOAD: 'The message does not follow schemas/mqtt/readings.json or readings-compact.json.',
+  INVALID_READING: 'One reading of the message is malformed.',
+  NON_FINITE_VALUE: 'The value is not a finite number (NaN or ±Infinity, e.g. 1e400).',
+  UNKNOWN_SENSOR: 'The device has no sensor with this key.',
+  DEVICE_DECOMMISSIONED: 'The device is decommissioned.',
+  OUT_OF_RANGE: 'The value is outside the valid range of the sensor’s profile.',
+  TIMESTAMP_IN_FUTURE: 'The timestamp is later than the accepted clock skew allows.',
+  TIMESTAMP_TOO_OLD: 'The timestamp is older than the accepted back-fill window.',
+} as const;
+
+export type QuarantineReason = keyof typeof QUARANTINE_REASONS;
+
+/** Why an item of the HTTP batch door was refused outright: it could not be attributed to the caller's organization. */
+export const REJECTION_REASONS = {
+  INVALID_READING: 'The item is malformed.',
+  UNKNOWN_SENSOR: 'No sensor with this id (or device and key) exists in the organization.',
+  UNKNOWN_DEVICE: 'No device with this id exists in the organization (MQTT: the publishing device is unknown).',
+} as const;
+
+export type RejectionReason = keyof typeof REJECTION_REASONS;

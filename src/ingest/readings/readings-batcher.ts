@@ -1,0 +1,163 @@
+import type { Logger } from '../../platform/logger';
+import { emptyBatch, type ReadingsBatch, type WriteResult } from './readings-writer';
+
+export interface BatcherOptions {
+  /** A batch is written once it holds this many rows (readings + quarantined items). */
+  readonly batchRows: number;
+  /** …or this long after its first row arrived. */
+  readonly flushMs: number;
+  /** Transactions in flight at once (each on its own connection). */
+  readonly writers: number;
+  /** Rows held (waiting and being written) above which producers are told to wait. */
+  readonly maxBufferedRows: number;
+}
+
+export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { batchRows: 5000, flushMs: 50, writers: 2, maxBufferedRows: 100_000 };
+
+export interface BatchReport {
+  readonly rows: number;
+  readonly seconds: number;
+  readonly result: WriteResult;
+}
+
+interface Pending {
+  batch: ReadingsBatch;
+  rows: number;
+  waiters: (() => void)[];
+  timer: NodeJS.Timeout | undefined;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+function rowsOf(batch: ReadingsBatch): number {
+  return batch.lines.length + batch.quarantine.length;
+}
+
+/**
+ * Gathers the pipeline's output into batches by size or age and hands each
+ * to the writer, a few transactions at a time. A failed write (database
+ * down or slow) is retried with backoff until it succeeds; meanwhile the
+ * rows stay counted, so `hasRoom()` turns false and the doors stop taking
+ * messages instead of dropping them.
+ */
+export class ReadingsBatcher {
+  private current: Pending | undefined;
+  private readonly queue: Pending[] = [];
+  private inFlight = 0;
+  private buffered = 0;
+  private stopped = false;
+  private readonly roomWaiters: (() => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly write: (batch: ReadingsBatch) => Promise<WriteResult>,
+    private readonly onWritten: (report: BatchReport) => void,
+    private readonly log: Logger,
+    private readonly options: BatcherOptions = DEFAULT_BATCHER_OPTIONS,
+  ) {}
+
+  /** Rows waiting or being written. */
+  get bufferedRows(): number {
+    return this.buffered;
+  }
+
+  hasRoom(): boolean {
+    return this.buffered < this.options.maxBufferedRows;
+  }
+
+  /** Resolves once there is room again. */
+  waitForRoom(): Promise<void> {
+    if (this.hasRoom()) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Adds a part to the open batch; resolves when the transaction holding it has committed. */
+  submit(part: ReadingsBatch): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error('the readings pipeline is stopped'));
+    const rows = rowsOf(part);
+    const pending = this.open();
+    const { batch } = pending;
+    for (const line of part.lines) batch.lines.push(line);
+    for (const day of part.days) batch.days.add(day);
+    for (const row of part.quarantine) batch.quarantine.push(row);
+    const { sequences } = part;
+    for (let i = 0; i < sequences.seqs.length; i += 1) {
+      batch.sequences.orgIds.push(sequences.orgIds[i] ?? '');
+      batch.sequences.deviceIds.push(sequences.deviceIds[i] ?? '');
+      batch.sequences.seqs.push(sequences.seqs[i] ?? 0);
+    }
+    pending.rows += rows;
+    this.buffered += rows;
+    const committed = new Promise<void>((resolve) => pending.waiters.push(resolve));
+    if (pending.rows >= this.options.batchRows) this.close();
+    return committed;
+  }
+
+  /** Writes what is open now and resolves when nothing is waiting or in flight. */
+  async drain(): Promise<void> {
+    this.close();
+    if (this.buffered === 0 && this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    await this.drain();
+    this.stopped = true;
+  }
+
+  private open(): Pending {
+    if (this.current) return this.current;
+    const pending: Pending = { batch: emptyBatch(), rows: 0, waiters: [], timer: undefined };
+    pending.timer = setTimeout(() => {
+      if (this.current === pending) this.close();
+    }, this.options.flushMs);
+    this.current = pending;
+    return pending;
+  }
+
+  private close(): void {
+    const pending = this.current;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.current = undefined;
+    this.queue.push(pending);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.writers && this.queue.length > 0) {
+      const pending = this.queue.shift();
+      if (!pending) break;
+      this.inFlight += 1;
+      void this.writeWithRetry(pending).finally(() => {
+        this.inFlight -= 1;
+        this.buffered -= pending.rows;
+        this.wake();
+        this.pump();
+      });
+    }
+  }
+
+  private async writeWithRetry(pending: Pending): Promise<void> {
+    let backoff = 100;
+    for (let attempt = 1; ; attempt += 1) {
+      const started = process.hrtime.bigint();
+      try {
+        const result = await this.write(pending.batch);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        this.onWritten({ rows: pending.rows, seconds, result });
+        for (const resolve of pending.waiters) resolve();
+        return;
+      } catch (error) {
+        this.log.warn({ err: error, attempt, rows: pending.rows, retryInMs: backoff }, 'readings batch not written; retrying');
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  private wake(): void {
+    if (this.hasRoom()) for (const resolve of this.roomWaiters.splice(0)) resolve();
+    if (this.buffered === 0 && this.inFlight === 0 && !this.current) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}

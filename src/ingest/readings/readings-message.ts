@@ -1,0 +1,121 @@
+import { mqttSchema } from '../../platform/mqtt/mqtt-schemas';
+import type { QuarantineReason } from './quarantine-reasons';
+import { qualityCode, type Quality } from './reading-quality';
+
+/** One reading as a device names it: by its sensor key. */
+export interface DeviceReading {
+  readonly sensor: string;
+  /** As sent (RFC 3339): Postgres keeps its microseconds. */
+  readonly ts: string;
+  readonly tsMs: number;
+  readonly value: number;
+  readonly quality: number;
+}
+
+export type ItemOutcome =
+  | { readonly ok: true; readonly reading: DeviceReading }
+  | { readonly ok: false; readonly reason: QuarantineReason; readonly detail: string; readonly payload: string };
+
+export type DecodedMessage =
+  | { readonly ok: true; readonly seq: number; readonly items: readonly ItemOutcome[] }
+  | { readonly ok: false; readonly seq: number | undefined; readonly reason: QuarantineReason; readonly detail: string };
+
+interface ReadingItem {
+  sensor: string;
+  ts: string;
+  value: number;
+  quality?: Quality;
+}
+interface FullMessage {
+  seq: number;
+  readings: ReadingItem[];
+}
+interface CompactMessage {
+  seq: number;
+  sensor: string;
+  t0: string;
+  dtMs: number;
+  values: number[];
+  quality?: Quality;
+}
+
+const fullMessage = mqttSchema<FullMessage>('readings');
+const readingItem = mqttSchema<ReadingItem>('readings', '/properties/readings/items');
+const compactMessage = mqttSchema<CompactMessage>('readings-compact');
+
+const MAX_READINGS = 1000;
+
+function firstError(validate: { errors?: { instancePath: string; message?: string }[] | null }): string {
+  const error = validate.errors?.[0];
+  return error ? `${error.instancePath || '/'} ${error.message ?? 'is invalid'}` : 'is invalid';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isSeq(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Checks one reading of the full form; an invalid one is quarantined alone,
+ * so one bad value does not hold back the rest of its message.
+ */
+export function decodeReadingItem(item: unknown): ItemOutcome {
+  if (readingItem(item)) return accepted(item);
+  const payload = JSON.stringify(item) ?? 'null';
+  if (isRecord(item) && typeof item.value === 'number' && !Number.isFinite(item.value)) {
+    return { ok: false, reason: 'NON_FINITE_VALUE', detail: `value ${String(item.value)} is not finite`, payload };
+  }
+  return { ok: false, reason: 'INVALID_READING', detail: firstError(readingItem), payload };
+}
+
+function accepted(item: ReadingItem): ItemOutcome {
+  return { ok: true, reading: { sensor: item.sensor, ts: item.ts, tsMs: Date.parse(item.ts), value: item.value, quality: qualityCode(item.quality) } };
+}
+
+function decodeCompact(message: CompactMessage): ItemOutcome[] {
+  const t0 = Date.parse(message.t0);
+  const quality = qualityCode(message.quality);
+  return message.values.map((value, i): ItemOutcome => {
+    const tsMs = t0 + i * message.dtMs;
+    const ts = i === 0 ? message.t0 : new Date(tsMs).toISOString();
+    return { ok: true, reading: { sensor: message.sensor, ts, tsMs, value, quality } };
+  });
+}
+
+/**
+ * A readings message (schemas/mqtt/readings.json, or the compact form of
+ * readings-compact.json, told apart by its `values` field) decoded into
+ * readings. The whole schema is checked first (the fast path); only when it
+ * fails is the message taken apart, so a valid envelope keeps its good
+ * readings and quarantines the bad ones one by one.
+ */
+export function decodeReadingsMessage(payload: Buffer | string): DecodedMessage {
+  let message: unknown;
+  try {
+    message = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch (error) {
+    return { ok: false, seq: undefined, reason: 'INVALID_JSON', detail: (error as Error).message };
+  }
+  const seq = isRecord(message) && isSeq(message.seq) ? message.seq : undefined;
+  if (isRecord(message) && 'values' in message) {
+    if (compactMessage(message)) return { ok: true, seq: message.seq, items: decodeCompact(message) };
+    return { ok: false, seq, reason: 'INVALID_PAYLOAD', detail: firstError(compactMessage) };
+  }
+  if (fullMessage(message)) {
+    return { ok: true, seq: message.seq, items: message.readings.map(accepted) };
+  }
+  const detail = firstError(fullMessage);
+  const readings = isRecord(message) ? message.readings : undefined;
+  const envelopeOk =
+    isRecord(message) &&
+    seq !== undefined &&
+    Array.isArray(readings) &&
+    readings.length >= 1 &&
+    readings.length <= MAX_READINGS &&
+    Object.keys(message).every((key) => key === 'seq' || key === 'readings');
+  if (!envelopeOk || !Array.isArray(readings) || seq === undefined) return { ok: false, seq, reason: 'INVALID_PAYLOAD', detail };
+  return { ok: true, seq, items: readings.map(decodeReadingItem) };
+}

@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import type { IngestMetrics } from './ingest-metrics';
+import type { QuarantineReason, RejectionReason } from './quarantine-reasons';
+import { checkReading, type CheckFailure, type TimeWindow } from './reading-checks';
+import type { ReadingsBatcher } from './readings-batcher';
+import { decodeReadingItem, decodeReadingsMessage, type DeviceReading, type ItemOutcome } from './readings-message';
+import { dayOf, emptyBatch, readingLine, type QuarantineRow, type ReadingsBatch } from './readings-writer';
+import type { DeviceEntry, SensorDirectory, SensorEntry } from './sensor-directory';
+
+export interface PipelineWindows {
+  /** Readings arriving over MQTT (live data, or what a device kept while offline). */
+  readonly live: TimeWindow;
+  /** The HTTP batch door and releases from quarantine: back-fill of history. */
+  readonly backfill: TimeWindow;
+}
+
+/** An item of the HTTP batch door after its shape was checked by the API. */
+export interface HttpItem {
+  readonly sensorId?: string;
+  readonly deviceId?: string;
+  readonly sensor?: string;
+  readonly ts: string;
+  readonly value: number;
+  readonly quality?: 'GOOD' | 'UNCERTAIN' | 'BAD';
+}
+
+export type HttpItemOutcome =
+  | { readonly index: number; readonly outcome: 'accepted' }
+  | { readonly index: number; readonly outcome: 'quarantined'; readonly reason: QuarantineReason; readonly detail: string; readonly quarantineId: string }
+  | { readonly index: number; readonly outcome: 'rejected'; readonly reason: RejectionReason; readonly detail: string };
+
+/** A quarantined entry as stored, for a release. */
+export interface QuarantinedEntry {
+  readonly orgId: string;
+  readonly deviceId: string | null;
+  readonly sensorKey: string | null;
+  readonly reason: string;
+  readonly payload: string;
+}
+
+/** Deterministic, so a message delivered twice is quarantined once. */
+function quarantineId(...parts: readonly (string | number | null)[]): string {
+  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function store(part: ReadingsBatch, sensor: SensorEntry, reading: DeviceReading, receivedAt: string, seq: number | null): void {
+  part.lines.push(readingLine(sensor.orgId, sensor.deviceId, sensor.sensorId, reading.ts, reading.value, receivedAt, seq, reading.quality));
+  part.days.add(dayOf(reading.tsMs));
+}
+
+/**
+ * The one pipeline behind both doors: decode and validate, resolve the
+ * sensor, check the reading against its profile and the clock, then hand
+ * readings and quarantined items to the batcher. Every item ends stored,
+ * quarantined (with its reason and original payload) or rejected (counted;
+ * only what cannot be attributed to an organization).
+ */
+export class ReadingsPipeline {
+  constructor(
+    private readonly directory: SensorDirectory,
+    private readonly batcher: ReadingsBatcher,
+    private readonly metrics: IngestMetrics,
+    private readonly windows: PipelineWindows,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  hasRoom(): boolean {
+    return this.batcher.hasRoom();
+  }
+
+  waitForRoom(): Promise<void> {
+    return this.batcher.waitForRoom();
+  }
+
+  /**
+   * A readings message a device published (the broker vouches for the
+   * device id: it is the certificate's CN). Resolves when it is committed;
+   * false when the device is unknown to the platform and it was rejected.
+   */
+  async ingestDeviceMessage(deviceId: string, payload: Buffer, receivedAt: Date): Promise<boolean> {
+    this.metrics.messages.inc({ source: 'MQTT' });
+    const entry = this.directory.peek(deviceId) ?? (await this.directory.device(deviceId));
+    if (!entry) {
+      this.metrics.rejected.inc({ reason: 'UNKNOWN_DEVICE', source: 'MQTT' });
+      return false;
+    }
+    const received = receivedAt.toISOString();
+    const part = emptyBatch();
+    const decoded = decodeReadingsMessage(payload);
+    const seq = decoded.seq ?? null;
+    if (!decoded.ok) {
+      const raw = payload.toString('utf8');
+      this.quarantine(part, entry.orgId, { deviceId, sensorKey: null, sensorId: null, source: 'MQTT', seq, payload: raw, receivedAt: received }, decoded, quarantineId(deviceId, seq, raw));
+    } else {
+      let index = 0;
+      for (const item of decoded.items) {
+        await this.deviceItem(part, entry, item, { seq, index, receivedAt: received, source: 'MQTT', window: this.windows.live });
+        index += 1;
+      }
+    }
+    if (seq !== null) {
+      part.sequences.orgIds.push(entry.orgId);
+      part.sequences.deviceIds.push(deviceId);
+      part.sequences.seqs.push(seq);
+    }
+    this.count(part, 'MQTT');
+    await this.batcher.submit(part);
+    return true;
+  }
+
+  /** The HTTP batch door: items of the caller's organization; resolves with each item's outcome once committed. */
+  async ingestHttpItems(orgId: string, items: readonly HttpItem[], receivedAt: Date): Promise<HttpItemOutcome[]> {
+    this.metrics.messages.inc({ source: 'HTTP' });
+    const received = receivedAt.toISOString();
+    const part = emptyBatch();
+    const outcomes: HttpItemOutcome[] = [];
+    for (const [index, item] of items.entries()) {
+      const raw = JSON.stringify(item);
+      const resolved = await this.resolveHttpItem(orgId, item);
+      if ('reason' in resolved) {
+        this.metrics.rejected.inc({ reason: resolved.reason, source: 'HTTP' });
+        outcomes.push({ index, outcome: 'rejected', ...resolved });
+        continue;
+      }
+      const decoded = decodeReadingItem({ sensor: resolved.key, ts: item.ts, value: item.value, ...(item.quality ? { quality: item.quality } : {}) });
+      const failure = this.failureOf(decoded, resolved.sensor, this.windows.backfill);
+      if (failure) {
+        const id = quarantineId(orgId, raw);
+        const where = { deviceId: resolved.deviceId, sensorKey: resolved.key, sensorId: resolved.sensor?.sensorId ?? null, source: 'HTTP' as const, seq: null, payload: raw, receivedAt: received };
+        this.quarantine(part, orgId, where, failure, id);
+        outcomes.push({ index, outcome: 'quarantined', reason: failure.reason, detail: failure.detail, quarantineId: id });
+      } else if (decoded.ok && resolved.sensor) {
+        store(part, resolved.sensor, decoded.reading, received, null);
+        outcomes.push({ index, outcome: 'accepted' });
+      }
+    }
+    this.count(part, 'HTTP');
+    await this.batcher.submit(part);
+    return outcomes;
+  }
+
+  /**
+   * Runs a quarantined entry through the checks again (with the back-fill
+   * window). Stores it and resolves undefined when it now passes — a whole
+   * message only when every reading of it does; else the failure, storing nothing.
+   */
+  async release(entry: QuarantinedEntry, receivedAt: Date): Promise<CheckFailure | undefined> {
+    const device = entry.deviceId === null ? undefined : await this.directory.device(entry.deviceId);
+    if (!device || device.orgId !== entry.orgId) return { reason: 'UNKNOWN_SENSOR', detail: 'the device no longer exists' };
+    let items: readonly ItemOutcome[];
+    if (entry.sensorKey === null) {
+      const decoded = decodeReadingsMessage(entry.payload);
+      if (!decoded.ok) return decoded;
+      items = decoded.items;
+    } else {
+      const original = JSON.parse(entry.payload) as { ts?: unknown; value?: unknown; quality?: unknown };
+      items = [decodeReadingItem({ sensor: entry.sensorKey, ts: original.ts, value: original.value, ...(original.quality === undefined ? {} : { quality: original.quality }) })];
+    }
+    const part = emptyBatch();
+    const received = receivedAt.toISOString();
+    for (const item of items) {
+      const sensor = item.ok ? await this.directory.sensor(device.deviceId, item.reading.sensor) : undefined;
+      const failure = this.failureOf(item, sensor, this.windows.backfill);
+      if (failure) return failure;
+      if (item.ok && sensor) store(part, sensor, item.reading, received, null);
+    }
+    await this.batcher.submit(part);
+    this.metrics.readings.inc({ outcome: 'stored', source: 'HTTP' }, part.lines.length);
+    return undefined;
+  }
+
+  private async deviceItem(
+    part: ReadingsBatch,
+    entry: DeviceEntry,
+    item: ItemOutcome,
+    at: { seq: number | null; index: number; receivedAt: string; source: 'MQTT'; window: TimeWindow },
+  ): Promise<void> {
+    const key = item.ok ? item.reading.sensor : null;
+    const sensor = key === null ? undefined : entry.sensors.get(key) ?? (await this.directory.sensor(entry.deviceId, key));
+    const failure = entry.decommissioned ? { reason: 'DEVICE_DECOMMISSIONED' as const, detail: 'the device is decommissioned' } : this.failureOf(item, sensor, at.window);
+    if (failure) {
+      const payload = item.ok ? JSON.stringify({ sensor: item.reading.sensor, ts: item.reading.ts, value: item.reading.value }) : item.payload;
+      const where = { deviceId: entry.deviceId, sensorKey: key, sensorId: sensor?.sensorId ?? null, source: at.source, seq: at.seq, payload, receivedAt: at.receivedAt };
+      this.quarantine(part, entry.orgId, where, failure, quarantineId(entry.deviceId, at.seq, at.index, payload));
+    } else if (item.ok && sensor) {
+      store(part, sensor, item.reading, at.receivedAt, at.seq);
+    }
+  }
+
+  private failureOf(item: ItemOutcome, sensor: SensorEntry | undefined, window: TimeWindow): CheckFailure | undefined {
+    if (!item.ok) return item;
+    if (!sensor) return { reason: 'UNKNOWN_SENSOR', detail: `the device has no sensor with key "${item.reading.sensor}"` };
+    return checkReading(item.reading, sensor, this.now(), window);
+  }
+
+  private async resolveHttpItem(
+    orgId: string,
+    item: HttpItem,
+  ): Promise<{ sensor: SensorEntry | undefined; key: string; deviceId: string } | { reason: RejectionReason; detail: string }> {
+    if (item.sensorId !== undefined) {
+      const sensor = await this.directory.sensorById(orgId, item.sensorId);
+      if (!sensor) return { reason: 'UNKNOWN_SENSOR', detail: `no sensor ${item.sensorId} in this organization` };
+      return { sensor, key: sensor.key, deviceId: sensor.deviceId };
+    }
+    const deviceId = item.deviceId ?? '';
+    const device = await this.directory.device(deviceId);
+    if (!device || device.orgId !== orgId) return { reason: 'UNKNOWN_DEVICE', detail: `no device ${deviceId} in this organization` };
+    const key = item.sensor ?? '';
+    return { sensor: await this.directory.sensor(deviceId, key), key, deviceId };
+  }
+
+  private quarantine(
+    part: ReadingsBatch,
+    orgId: string,
+    where: Omit<QuarantineRow, 'id' | 'orgId' | 'reason' | 'detail'>,
+    failure: CheckFailure,
+    id: string,
+  ): void {
+    part.quarantine.push({ id, orgId, ...where, reason: failure.reason, detail: failure.detail });
+    this.metrics.quarantined.inc({ reason: failure.reason, source: where.source });
+  }
+
+  private count(part: ReadingsBatch, source: 'MQTT' | 'HTTP'): void {
+    if (part.lines.length > 0) this.metrics.readings.inc({ outcome: 'accepted', source }, part.lines.length);
+    if (part.quarantine.length > 0) this.metrics.readings.inc({ outcome: 'quarantined', source }, part.quarantine.length);
+  }
+}

@@ -1,0 +1,76 @@
+import type { Registry } from 'prom-client';
+import type { Config } from '../../platform/config';
+import { CheckpointWatcher } from '../../platform/checkpoints/checkpoint-watcher';
+import type { Pool } from '../../platform/db/pool';
+import type { EventStore } from '../../platform/event-store/event-store.port';
+import type { Logger } from '../../platform/logger';
+import { PROJECTIONS } from '../../projections';
+import { IngestMetrics } from './ingest-metrics';
+import { ReadingsBatcher, type BatchReport } from './readings-batcher';
+import { ReadingsPipeline } from './readings-pipeline';
+import { ReadingsWriter } from './readings-writer';
+import { SensorDirectory } from './sensor-directory';
+
+export interface ReadingsServiceDeps {
+  readonly pool: Pool;
+  readonly databaseUrl: string;
+  readonly store: EventStore;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly ingest: Config['ingest'];
+}
+
+export interface ReadingsService {
+  readonly pipeline: ReadingsPipeline;
+  readonly metrics: IngestMetrics;
+  /** Called after every committed batch (the MQTT door confirms sequence numbers from it). */
+  onWritten(listener: (report: BatchReport) => void): void;
+  /** Everything received so far is committed. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The readings pipeline of one process, shared by its doors (MQTT ingest
+ * and the API's batch route): one sensor directory, one batcher, one
+ * writer on its own connection pool.
+ */
+export async function startReadingsService(deps: ReadingsServiceDeps): Promise<ReadingsService> {
+  const { ingest } = deps;
+  // Read at scrape time only, after the batcher below exists.
+  const metrics = new IngestMetrics(deps.registry, () => batcher.bufferedRows);
+  const watcher = new CheckpointWatcher(deps.pool, deps.databaseUrl, PROJECTIONS);
+  const directory = new SensorDirectory(deps.pool, deps.store, watcher, deps.log);
+  await directory.start();
+  const writer = new ReadingsWriter(deps.pool);
+  const listeners: ((report: BatchReport) => void)[] = [];
+  const batcher = new ReadingsBatcher(
+    (batch) => writer.write(batch),
+    (report) => {
+      metrics.batchRows.observe(report.rows);
+      metrics.batchSeconds.observe(report.seconds);
+      if (report.result.duplicates > 0) metrics.readings.inc({ outcome: 'duplicate', source: 'ALL' }, report.result.duplicates);
+      for (const listener of listeners) listener(report);
+    },
+    deps.log,
+    { batchRows: ingest.batchRows, flushMs: ingest.flushMs, writers: ingest.writers, maxBufferedRows: ingest.maxBufferedRows },
+  );
+  const hours = 3_600_000;
+  const pipeline = new ReadingsPipeline(directory, batcher, metrics, {
+    live: { maxFutureMs: ingest.maxFutureSeconds * 1000, maxAgeMs: ingest.maxAgeHours * hours },
+    backfill: { maxFutureMs: ingest.maxFutureSeconds * 1000, maxAgeMs: ingest.backfillDays * 24 * hours },
+  });
+  return {
+    pipeline,
+    metrics,
+    onWritten(listener) {
+      listeners.push(listener);
+    },
+    drain: () => batcher.drain(),
+    async stop() {
+      await batcher.stop();
+      await directory.stop();
+      await watcher.stop();
+    },
+  };
+}

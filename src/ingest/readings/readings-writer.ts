@@ -1,0 +1,153 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Pool, PoolClient } from '../../platform/db/pool';
+import { WRITER_ROLE } from '../../platform/db/roles';
+import type { QuarantineReason } from './quarantine-reasons';
+
+export const READING_COLUMNS = '(org_id, device_id, sensor_id, ts, value, received_at, seq, quality)';
+const DAY_MS = 86_400_000;
+
+export interface QuarantineRow {
+  readonly id: string;
+  readonly orgId: string;
+  readonly deviceId: string | null;
+  readonly sensorKey: string | null;
+  readonly sensorId: string | null;
+  readonly reason: QuarantineReason;
+  readonly detail: string;
+  readonly source: 'MQTT' | 'HTTP';
+  readonly seq: number | null;
+  readonly payload: string;
+  readonly receivedAt: string;
+}
+
+/** What one transaction stores: reading rows as COPY text lines, quarantined items, and the device messages they complete. */
+export interface ReadingsBatch {
+  readonly lines: string[];
+  /** UTC day numbers (ms / 86 400 000) the lines fall in, for their partitions. */
+  readonly days: Set<number>;
+  readonly quarantine: QuarantineRow[];
+  readonly sequences: { readonly orgIds: string[]; readonly deviceIds: string[]; readonly seqs: number[] };
+}
+
+export interface WriteResult {
+  readonly inserted: number;
+  readonly duplicates: number;
+  /** Devices whose confirmed sequence number moved, with the new value. */
+  readonly committed: readonly { readonly deviceId: string; readonly seq: number }[];
+}
+
+export function emptyBatch(): ReadingsBatch {
+  return { lines: [], days: new Set(), quarantine: [], sequences: { orgIds: [], deviceIds: [], seqs: [] } };
+}
+
+/** One COPY text line (no field needs escaping: uuids, RFC 3339 times, numbers). */
+export function readingLine(orgId: string, deviceId: string, sensorId: string, ts: string, value: number, receivedAt: string, seq: number | null, quality: number): string {
+  return `${orgId}\t${deviceId}\t${sensorId}\t${ts}\t${value}\t${receivedAt}\t${seq ?? '\\N'}\t${quality}\n`;
+}
+
+export function dayOf(tsMs: number): number {
+  return Math.floor(tsMs / DAY_MS);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === '23505';
+}
+
+function isNoPartition(error: unknown): boolean {
+  return (error as { code?: string }).code === '23514' && /no partition/i.test((error as Error).message);
+}
+
+/**
+ * Writes a batch in one transaction as the trusted writer role. Readings go
+ * in with one COPY straight into the table — the fast path, since a batch
+ * rarely holds a reading already stored; when the unique (sensor_id, ts)
+ * index refuses one (a resent message), the batch is written again through
+ * a temporary table and `INSERT … ON CONFLICT DO NOTHING`. Quarantined items
+ * and the sequence numbers of the messages are written in the same
+ * transaction, so a confirmation never gets ahead of the data.
+ */
+export class ReadingsWriter {
+  private readonly partitions = new Set<number>();
+
+  constructor(private readonly pool: Pool) {}
+
+  async write(batch: ReadingsBatch): Promise<WriteResult> {
+    await this.ensurePartitions(batch.days);
+    try {
+      return await this.transaction(batch, false);
+    } catch (error) {
+      if (isUniqueViolation(error)) return this.transaction(batch, true);
+      if (isNoPartition(error)) {
+        // A partition was dropped by retention after we last saw it: look again.
+        this.partitions.clear();
+        await this.ensurePartitions(batch.days);
+        return this.transaction(batch, true);
+      }
+      throw error;
+    }
+  }
+
+  private async ensurePartitions(days: Set<number>): Promise<void> {
+    for (const day of days) {
+      if (this.partitions.has(day)) continue;
+      await this.pool.query('SELECT readings_ensure_partition($1::date)', [new Date(day * DAY_MS).toISOString().slice(0, 10)]);
+      this.partitions.add(day);
+    }
+  }
+
+  private async transaction(batch: ReadingsBatch, deduplicate: boolean): Promise<WriteResult> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query(`BEGIN; SET LOCAL ROLE ${WRITER_ROLE}`);
+      let inserted = 0;
+      if (batch.lines.length > 0) inserted = deduplicate ? await copyDeduplicated(client, batch.lines) : await copy(client, 'readings', batch.lines);
+      if (batch.quarantine.length > 0) await insertQuarantine(client, batch.quarantine);
+      let committed: WriteResult['committed'] = [];
+      if (batch.sequences.seqs.length > 0) {
+        const { rows } = await client.query<{ device_id: string; committed_seq: number }>(
+          'SELECT device_id, committed_seq FROM ingest_record_sequences($1::uuid[], $2::uuid[], $3::bigint[])',
+          [batch.sequences.orgIds, batch.sequences.deviceIds, batch.sequences.seqs],
+        );
+        committed = rows.map((row) => ({ deviceId: row.device_id, seq: row.committed_seq }));
+      }
+      await client.query('COMMIT');
+      return { inserted, duplicates: batch.lines.length - inserted, committed };
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError as Error;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+async function copy(client: PoolClient, table: string, lines: readonly string[]): Promise<number> {
+  const stream = client.query(copyFrom(`COPY ${table} ${READING_COLUMNS} FROM STDIN`));
+  await pipeline(Readable.from([lines.join('')]), stream);
+  return stream.rowCount ?? lines.length;
+}
+
+async function copyDeduplicated(client: PoolClient, lines: readonly string[]): Promise<number> {
+  await client.query('CREATE TEMP TABLE readings_staging (LIKE readings INCLUDING DEFAULTS) ON COMMIT DROP');
+  await copy(client, 'readings_staging', lines);
+  const { rowCount } = await client.query(`INSERT INTO readings ${READING_COLUMNS} SELECT ${READING_COLUMNS.slice(1, -1)} FROM readings_staging ON CONFLICT DO NOTHING`);
+  return rowCount ?? 0;
+}
+
+async function insertQuarantine(client: PoolClient, rows: readonly QuarantineRow[]): Promise<void> {
+  const column = <K extends keyof QuarantineRow>(key: K): QuarantineRow[K][] => rows.map((row) => row[key]);
+  await client.query(
+    `INSERT INTO quarantined_readings (id, org_id, device_id, sensor_key, sensor_id, reason, detail, source, seq, payload, received_at)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::timestamptz[])
+     ON CONFLICT DO NOTHING`,
+    [
+      column('id'), column('orgId'), column('deviceId'), column('sensorKey'), column('sensorId'), column('reason'),
+      column('detail'), column('source'), column('seq'), column('payload'), column('receivedAt'),
+    ],
+  );
+}

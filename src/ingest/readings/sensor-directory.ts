@@ -1,0 +1,164 @@
+import { asWriter } from '../../platform/db/roles';
+import type { Pool } from '../../platform/db/pool';
+import type { CheckpointWatcher } from '../../platform/checkpoints/checkpoint-watcher';
+import type { EventStore, RecordedEvent, Subscription } from '../../platform/event-store/event-store.port';
+import type { Logger } from '../../platform/logger';
+import { devicesProjection } from '../../projections/devices.projection';
+import { sensorProfilesProjection } from '../../projections/sensor-profiles.projection';
+import { sensorsProjection } from '../../projections/sensors.projection';
+
+export interface SensorEntry {
+  readonly sensorId: string;
+  readonly orgId: string;
+  readonly deviceId: string;
+  readonly key: string;
+  readonly validRange: { readonly min: number; readonly max: number } | null;
+}
+
+export interface DeviceEntry {
+  readonly orgId: string;
+  readonly deviceId: string;
+  readonly decommissioned: boolean;
+  readonly sensors: ReadonlyMap<string, SensorEntry>;
+  readonly loadedAt: number;
+}
+
+const WATCHED_PROJECTIONS = [devicesProjection, sensorsProjection, sensorProfilesProjection];
+/** A key unknown in an entry older than this is looked up again before its reading is quarantined. */
+const RELOAD_UNKNOWN_AFTER_MS = 2_000;
+
+interface Row {
+  org_id: string;
+  device_id: string;
+  status: string;
+  sensor_id: string | null;
+  key: string | null;
+  valid_range: { min: number; max: number } | null;
+}
+
+/**
+ * The ingester's view of devices and their sensors: loaded from the read
+ * models on first use, then kept current by the events that change them
+ * (devices, sensors, sensor profiles). An entry is dropped only once the
+ * projections have applied the event, so the next load sees the change.
+ */
+export class SensorDirectory {
+  private readonly devices = new Map<string, DeviceEntry>();
+  private readonly loading = new Map<string, Promise<DeviceEntry | undefined>>();
+  private readonly deviceOfSensor = new Map<string, string>();
+  private subscription: Subscription | undefined;
+  private following: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly store: EventStore,
+    private readonly watcher: CheckpointWatcher,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.watcher.start();
+    const fromPosition = await this.store.headPosition();
+    const eventTypes = WATCHED_PROJECTIONS.flatMap((p) => p.eventTypes);
+    const subscription = this.store.subscribeToAll({ fromPosition, filter: { eventTypes } });
+    this.subscription = subscription;
+    this.following = (async () => {
+      for await (const batch of subscription) {
+        if (batch.events.length === 0) continue;
+        await this.watcher.waitFor(
+          WATCHED_PROJECTIONS.map((p) => p.name),
+          batch.checkpoint,
+          10_000,
+        );
+        for (const event of batch.events) this.invalidate(event);
+      }
+    })().catch((err: unknown) => {
+      this.log.error({ err }, 'sensor directory stopped following events; clearing the cache');
+      this.devices.clear();
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    await this.following;
+  }
+
+  /** The cached entry, without waiting: the hot path's way in. */
+  peek(deviceId: string): DeviceEntry | undefined {
+    return this.devices.get(deviceId);
+  }
+
+  /** The device's entry, loading it when absent; undefined for a device the platform does not know. */
+  device(deviceId: string): Promise<DeviceEntry | undefined> {
+    const cached = this.devices.get(deviceId);
+    if (cached) return Promise.resolve(cached);
+    return this.load(deviceId);
+  }
+
+  /** A sensor of the device by key; an unknown key in an older entry is looked up once more first. */
+  async sensor(deviceId: string, key: string): Promise<SensorEntry | undefined> {
+    const entry = await this.device(deviceId);
+    const sensor = entry?.sensors.get(key);
+    if (sensor || !entry || Date.now() - entry.loadedAt < RELOAD_UNKNOWN_AFTER_MS) return sensor;
+    this.devices.delete(deviceId);
+    return (await this.load(deviceId))?.sensors.get(key);
+  }
+
+  /** A sensor by id within an organization (the HTTP door names sensors by id). */
+  async sensorById(orgId: string, sensorId: string): Promise<SensorEntry | undefined> {
+    const known = this.deviceOfSensor.get(sensorId);
+    const deviceId =
+      known ??
+      (
+        await asWriter(this.pool, (tx) =>
+          tx.query<{ device_id: string }>('SELECT device_id FROM sensors WHERE org_id = $1 AND id = $2', [orgId, sensorId]),
+        )
+      ).rows[0]?.device_id;
+    if (deviceId === undefined) return undefined;
+    const entry = await this.device(deviceId);
+    if (!entry || entry.orgId !== orgId) return undefined;
+    return [...entry.sensors.values()].find((s) => s.sensorId === sensorId);
+  }
+
+  private load(deviceId: string): Promise<DeviceEntry | undefined> {
+    const pending = this.loading.get(deviceId);
+    if (pending) return pending;
+    const loading = this.query(deviceId).finally(() => this.loading.delete(deviceId));
+    this.loading.set(deviceId, loading);
+    return loading;
+  }
+
+  private async query(deviceId: string): Promise<DeviceEntry | undefined> {
+    const { rows } = await asWriter(this.pool, (tx) =>
+      tx.query<Row>(
+        `SELECT d.org_id, d.id AS device_id, d.status, s.id AS sensor_id, s.key, p.valid_range
+           FROM devices d
+           LEFT JOIN sensors s ON s.org_id = d.org_id AND s.device_id = d.id
+           LEFT JOIN sensor_profiles p ON p.org_id = s.org_id AND p.id = s.sensor_profile_id
+          WHERE d.id = $1`,
+        [deviceId],
+      ),
+    );
+    const first = rows[0];
+    if (!first) return undefined;
+    const sensors = new Map<string, SensorEntry>();
+    for (const row of rows) {
+      if (row.sensor_id === null || row.key === null) continue;
+      sensors.set(row.key, { sensorId: row.sensor_id, orgId: row.org_id, deviceId, key: row.key, validRange: row.valid_range });
+      this.deviceOfSensor.set(row.sensor_id, deviceId);
+    }
+    const entry: DeviceEntry = { orgId: first.org_id, deviceId, decommissioned: first.status === 'DECOMMISSIONED', sensors, loadedAt: Date.now() };
+    this.devices.set(deviceId, entry);
+    return entry;
+  }
+
+  private invalidate(event: RecordedEvent): void {
+    const data = event.data as { id?: string; deviceId?: string };
+    if (event.type.startsWith('SensorProfile')) {
+      this.devices.clear(); // rare: every device using the profile would need its ranges again
+      return;
+    }
+    const deviceId = event.type.startsWith('Device') ? data.id : data.deviceId ?? (data.id ? this.deviceOfSensor.get(data.id) : undefined);
+    if (deviceId !== undefined) this.devices.delete(deviceId);
+  }
+}

@@ -1,0 +1,187 @@
+import type { MqttClient } from 'mqtt';
+import { startReadingsIngest, type ReadingsIngest } from '../src/ingest/readings-ingest';
+import { readingsStream } from '../src/ingest/readings/readings.events';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../src/platform/mqtt/embedded-broker';
+import { deviceTopic } from '../src/platform/mqtt/topics';
+import { capturedLogger } from './support/captured-logger';
+import { aDevice, collect, connectDevice, type Received } from './support/mqtt-clients';
+import { startTestApi, type TestApi, type TestOrg } from './support/test-api';
+import { createDevice, createSensor, createSensorProfile } from './support/topology.http';
+import { waitUntil } from './support/wait-until';
+
+let api: TestApi;
+let org: TestOrg;
+let other: TestOrg;
+let broker: EmbeddedBroker;
+let ingest: ReadingsIngest;
+let deviceId: string;
+let tempId: string;
+let otherSensorId: string;
+let device: MqttClient;
+let deviceInbox: Received[];
+/** The time of the first MQTT message's readings, resent later. */
+const firstTs = new Date(Date.now() - 120_000).toISOString();
+
+const minutesAgo = (m: number): string => new Date(Date.now() - m * 60_000).toISOString();
+const daysAgo = (d: number): string => new Date(Date.now() - d * 86_400_000).toISOString();
+
+beforeAll(async () => {
+  api = await startTestApi({ INGEST_FLUSH_MS: '10', READINGS_MAX_AGE_HOURS: '24', READINGS_BACKFILL_DAYS: '60' });
+  org = await api.createOrg();
+  other = await api.createOrg('Other org');
+  const profile = await createSensorProfile(api, org, { validRange: { min: -40, max: 85 } });
+  const created = await createDevice(api, org);
+  deviceId = created.id;
+  tempId = (await createSensor(api, org, deviceId, { key: 'temp', sensorProfileId: profile.id })).id;
+  await createSensor(api, org, deviceId, { key: 'humidity' });
+  const otherDevice = await createDevice(api, other);
+  otherSensorId = (await createSensor(api, other, otherDevice.id, { key: 'temp' })).id;
+
+  const log = capturedLogger('warn').log;
+  broker = await startEmbeddedBroker({ ca: api.deps.deviceCa, port: 0, host: '127.0.0.1', store: api.platform.store, log, revokedSerials: async () => [] });
+  ingest = await startReadingsIngest({
+    url: broker.url,
+    ca: api.deps.deviceCa,
+    service: api.deps.readings,
+    pool: api.platform.pool,
+    store: api.platform.store,
+    log,
+    name: 'ingest-test',
+    connections: 2,
+    gapTimeoutSeconds: 1,
+    gapSweepMs: 3_600_000,
+  });
+  device = await connectDevice(broker.url, api.deps.deviceCa, await aDevice(api.deps.deviceCa, { deviceId, orgId: org.orgId }));
+  deviceInbox = collect(device);
+  await device.subscribeAsync(deviceTopic(deviceId, 'readings/committed'), { qos: 1 });
+});
+
+afterAll(async () => {
+  await device?.endAsync(true);
+  await ingest?.stop();
+  await broker?.stop();
+  await api?.close();
+});
+
+async function storedValues(sensorId: string): Promise<{ ts: string; value: number; seq: number | null; quality: number }[]> {
+  const { rows } = await api.platform.pool.query<{ ts: Date; value: number; seq: number | null; quality: number }>(
+    'SELECT ts, value, seq, quality FROM readings WHERE sensor_id = $1 ORDER BY ts',
+    [sensorId],
+  );
+  return rows.map((r) => ({ ...r, ts: r.ts.toISOString() }));
+}
+
+async function quarantined(where: string, values: unknown[]): Promise<{ reason: string; payload: string; seq: number | null; source: string }[]> {
+  const { rows } = await api.platform.pool.query<{ reason: string; payload: string; seq: number | null; source: string }>(
+    `SELECT reason, payload, seq, source FROM quarantined_readings WHERE ${where} ORDER BY received_at, reason`,
+    values,
+  );
+  return rows;
+}
+
+const batch = (body: unknown, auth = org.auth) =>
+  api.http().post('/api/v1/readings/batch').set('Authorization', auth).set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
+
+const committed = (): number[] => deviceInbox.filter((m) => m.topic.endsWith('/readings/committed')).map((m) => (JSON.parse(m.payload) as { seq: number }).seq);
+
+describe('POST /api/v1/readings/batch', () => {
+  it('stores good items, quarantines checkable ones with their reason and rejects what names nothing of the organization', async () => {
+    const ts = minutesAgo(5);
+    const res = await batch(
+      `{"readings": [
+        {"sensorId": "${tempId}", "ts": "${ts}", "value": 21.5},
+        {"deviceId": "${deviceId}", "sensor": "humidity", "ts": "${ts}", "value": 40, "quality": "UNCERTAIN"},
+        {"sensorId": "${tempId}", "ts": "${minutesAgo(4)}", "value": 120},
+        {"sensorId": "${tempId}", "ts": "${new Date(Date.now() + 3_600_000).toISOString()}", "value": 20},
+        {"sensorId": "${tempId}", "ts": "${minutesAgo(3)}", "value": 1e400},
+        {"deviceId": "${deviceId}", "sensor": "pressure", "ts": "${ts}", "value": 1013},
+        {"sensorId": "${otherSensorId}", "ts": "${ts}", "value": 1},
+        {"sensorId": "${tempId}", "value": 1},
+        {"sensorId": "${tempId}", "ts": "${daysAgo(90)}", "value": 1}
+      ]}`,
+    );
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ accepted: 2, quarantined: 5, rejected: 2 });
+    const outcomes = (res.body as { items: { index: number; outcome: string; reason: string }[] }).items.map((i) => [i.index, i.outcome, i.reason]);
+    expect(outcomes).toEqual([
+      [2, 'quarantined', 'OUT_OF_RANGE'],
+      [3, 'quarantined', 'TIMESTAMP_IN_FUTURE'],
+      [4, 'quarantined', 'NON_FINITE_VALUE'],
+      [5, 'quarantined', 'UNKNOWN_SENSOR'],
+      [6, 'rejected', 'UNKNOWN_SENSOR'],
+      [7, 'rejected', 'INVALID_READING'],
+      [8, 'quarantined', 'TIMESTAMP_TOO_OLD'],
+    ]);
+    // Answered after the commit: the rows are there.
+    expect(await storedValues(tempId)).toEqual([{ ts, value: 21.5, seq: null, quality: 0 }]);
+    const reasons = (await quarantined('org_id = $1 AND source = $2', [org.orgId, 'HTTP'])).map((q) => q.reason).sort();
+    expect(reasons).toEqual(['NON_FINITE_VALUE', 'OUT_OF_RANGE', 'TIMESTAMP_IN_FUTURE', 'TIMESTAMP_TOO_OLD', 'UNKNOWN_SENSOR']);
+    // Nothing of it reached the other organization.
+    expect(await storedValues(otherSensorId)).toEqual([]);
+  });
+
+  it('back-fills history with the original timestamps (creating the day partition) and never stores a resent reading twice', async () => {
+    const old = [daysAgo(30), daysAgo(29.5)];
+    const body = { readings: old.map((ts, i) => ({ sensorId: tempId, ts, value: 10 + i })) };
+    const first = await batch(body).expect(202);
+    const again = await batch(body).expect(202);
+    expect(first.body).toMatchObject({ accepted: 2, quarantined: 0, rejected: 0 });
+    expect(again.body).toMatchObject({ accepted: 2, quarantined: 0, rejected: 0 });
+    const stored = (await storedValues(tempId)).filter((r) => old.includes(r.ts));
+    expect(stored.map((r) => r.value)).toEqual([10, 11]);
+  });
+
+  it('refuses a malformed body with problem+json, and viewers', async () => {
+    const bad = await batch({ readings: [] });
+    expect(bad.status).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
+    const viewer = await batch({ readings: [{ sensorId: tempId, ts: minutesAgo(1), value: 1 }] }, `Bearer ${await org.jwt('viewer')}`);
+    expect(viewer.status).toBe(403);
+  });
+});
+
+describe('MQTT readings', () => {
+  it('stores both message forms, confirms the committed sequence number and quarantines what it cannot store', async () => {
+    const t0 = firstTs;
+    const full = { seq: 1, readings: [{ sensor: 'temp', ts: t0, value: 19.25 }, { sensor: 'humidity', ts: t0, value: 51 }] };
+    const compact = { seq: 2, sensor: 'humidity', t0: minutesAgo(1), dtMs: 1000, values: [50, 50.5, 51] };
+    const mixed = { seq: 3, readings: [{ sensor: 'temp', ts: minutesAgo(0.5), value: 20 }, { sensor: 'temp', ts: minutesAgo(0.4), value: -100 }, { sensor: 'nope', ts: t0, value: 1 }] };
+    await device.publishAsync(deviceTopic(deviceId, 'readings'), JSON.stringify(full), { qos: 1 });
+    await device.publishAsync(deviceTopic(deviceId, 'readings'), JSON.stringify(compact), { qos: 1 });
+    await device.publishAsync(deviceTopic(deviceId, 'readings'), JSON.stringify(mixed), { qos: 1 });
+    await device.publishAsync(deviceTopic(deviceId, 'readings'), '{"seq": 4, "readings": "not a list"}', { qos: 1 });
+    await device.publishAsync(deviceTopic(deviceId, 'readings'), 'not json', { qos: 1 });
+    await waitUntil('seq 4 is confirmed', () => committed().includes(4));
+
+    const temp = (await storedValues(tempId)).filter((r) => r.seq !== null);
+    expect(temp.map((r) => [r.value, r.seq])).toEqual([[19.25, 1], [20, 3]]);
+    const mqtt = await quarantined('device_id = $1 AND source = $2', [deviceId, 'MQTT']);
+    expect(mqtt.map((q) => [q.reason, q.seq]).sort()).toEqual([['INVALID_JSON', null], ['INVALID_PAYLOAD', 4], ['OUT_OF_RANGE', 3], ['UNKNOWN_SENSOR', 3]]);
+    expect(mqtt.find((q) => q.reason === 'INVALID_JSON')?.payload).toBe('not json');
+  });
+
+  it('stores a resent message once, and reports a hole in the sequence numbers that is never filled as a gap', async () => {
+    const again = { seq: 1, readings: [{ sensor: 'temp', ts: firstTs, value: 19.25 }] };
+    await device.publishAsync(deviceTopic(deviceId, 'readings'), JSON.stringify(again), { qos: 1 });
+    const later = { seq: 8, readings: [{ sensor: 'temp', ts: minutesAgo(0.1), value: 22 }] };
+    await device.publishAsync(deviceTopic(deviceId, 'readings'), JSON.stringify(later), { qos: 1 });
+    await waitUntil('seq 8 is stored', async () => (await storedValues(tempId)).some((r) => r.seq === 8));
+    expect((await storedValues(tempId)).filter((r) => r.value === 19.25)).toHaveLength(1);
+    expect(committed()).not.toContain(8);
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await ingest.sweepGaps()).toBe(1);
+    await waitUntil('seq 8 is confirmed after the gap', () => committed().includes(8));
+    const events = await api.platform.store.readStream(readingsStream(deviceId));
+    expect(events.map((e) => [e.type, e.data])).toEqual([['ReadingsSequenceGap', expect.objectContaining({ fromSeq: 5, toSeq: 7, missing: 3 })]]);
+    expect(events[0]?.metadata.orgId).toBe(org.orgId);
+  });
+
+  it('counts everything on /metrics', async () => {
+    const res = await api.http().get('/metrics').expect(200);
+    expect(res.text).toMatch(/iotplane_ingest_readings_total\{outcome="accepted",source="MQTT"\} [1-9]/);
+    expect(res.text).toMatch(/iotplane_ingest_quarantined_total\{reason="INVALID_JSON",source="MQTT"\} 1/);
+    expect(res.text).toMatch(/iotplane_ingest_sequence_gaps_total 1/);
+    expect(res.text).toMatch(/iotplane_ingest_buffered_rows 0/);
+  });
+});
