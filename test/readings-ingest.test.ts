@@ -183,5 +183,6 @@ describe('MQTT readings', () => {
     expect(res.text).toMatch(/iotplane_ingest_quarantined_total\{reason="INVALID_JSON",source="MQTT"\} 1/);
     expect(res.text).toMatch(/iotplane_ingest_sequence_gaps_total 1/);
     expect(res.text).toMatch(/iotplane_ingest_buffered_rows 0/);
+    expect(res.text).toMatch(/iotplane_projection_lag_seconds\{projection="sensors"\} 0\n/);
   });
 });

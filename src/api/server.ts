@@ -16,7 +16,21 @@ import { API_ROUTES } from './routes/index';
 import { SchemaRegistry } from './schema-registry';
 import { startReadingsService, type ReadingsService } from '../ingest/readings/readings-service';
 import { createMetricsRegistry } from '../platform/metrics-registry';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { projectionLagMs } from './routes/health';
+
+/** `iotplane_projection_lag_seconds{projection}`, read at scrape time. */
+function registerProjectionLag(registry: Registry, deps: Parameters<typeof projectionLagMs>[0], projections: typeof PROJECTIONS): void {
+  new Gauge({
+    name: 'iotplane_projection_lag_seconds',
+    help: 'Age of the oldest event a projection handles and has not applied yet (0 when caught up).',
+    labelNames: ['projection'],
+    registers: [registry],
+    async collect() {
+      for (const projection of projections) this.set({ projection: projection.name }, (await projectionLagMs(deps, projection)) / 1000);
+    },
+  });
+}
 
 /** Shared with the ingest role when one process runs both; created here otherwise (and stopped with the API). */
 export interface SharedPipeline {
@@ -34,6 +48,7 @@ export async function createApiDeps(platform: Platform, log: Logger, ca?: Device
   const readings =
     shared?.readings ??
     (await startReadingsService({ pool: platform.pool, databaseUrl: platform.databaseUrl, store: platform.store, log, registry: metrics, ingest: platform.config.ingest }));
+  registerProjectionLag(metrics, { store: platform.store, watcher }, PROJECTIONS);
   return {
     ownsReadings: shared === undefined,
     readings,

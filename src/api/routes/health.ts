@@ -33,18 +33,25 @@ export function healthRouter(deps: ApiDeps, projections: readonly { name: string
 }
 
 async function projectionsCaughtUp(deps: ApiDeps, projections: readonly { name: string; eventTypes: readonly string[] }[]): Promise<boolean> {
-  await deps.watcher.start();
   for (const projection of projections) {
-    const at = deps.watcher.position(projection.name);
-    const pending = await deps.store.readAll({
-      ...(at ? { fromPosition: at } : {}),
-      maxCount: 1,
-      filter: { eventTypes: projection.eventTypes },
-    });
-    const oldest = pending.events[0];
-    if (oldest && (!at || comparePositions(oldest.position, at) > 0) && Date.now() - oldest.createdAt.getTime() > MAX_PROJECTION_LAG_MS) {
-      return false;
-    }
+    if ((await projectionLagMs(deps, projection)) > MAX_PROJECTION_LAG_MS) return false;
   }
   return true;
+}
+
+/** How long the oldest event a projection handles and has not applied has been waiting (0 when caught up). */
+export async function projectionLagMs(
+  deps: Pick<ApiDeps, 'store' | 'watcher'>,
+  projection: { readonly name: string; readonly eventTypes: readonly string[] },
+): Promise<number> {
+  await deps.watcher.start();
+  const at = deps.watcher.position(projection.name);
+  const pending = await deps.store.readAll({
+    ...(at ? { fromPosition: at } : {}),
+    maxCount: 1,
+    filter: { eventTypes: projection.eventTypes },
+  });
+  const oldest = pending.events[0];
+  if (!oldest || (at && comparePositions(oldest.position, at) <= 0)) return 0;
+  return Math.max(0, Date.now() - oldest.createdAt.getTime());
 }

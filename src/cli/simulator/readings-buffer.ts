@@ -10,6 +10,8 @@ export class ReadingsBuffer {
   overflowed = 0;
   private seq: number;
   private readonly unconfirmed = new Map<number, string>();
+  /** When the oldest kept message was last sent (or resent). */
+  private oldestSentAt: number | undefined;
   private readonly values: number[];
 
   constructor(
@@ -40,6 +42,7 @@ export class ReadingsBuffer {
     });
     const payload = JSON.stringify({ seq: this.seq, readings });
     this.unconfirmed.set(this.seq, payload);
+    this.oldestSentAt ??= now.getTime();
     if (this.unconfirmed.size > this.max) {
       const [oldest] = this.unconfirmed.keys();
       if (oldest !== undefined) this.unconfirmed.delete(oldest);
@@ -49,12 +52,25 @@ export class ReadingsBuffer {
   }
 
   /** Everything up to `seq` is stored on the platform. */
-  confirm(seq: number): void {
-    for (const kept of [...this.unconfirmed.keys()]) if (kept <= seq) this.unconfirmed.delete(kept);
+  confirm(seq: number, now = Date.now()): void {
+    let dropped = false;
+    for (const kept of [...this.unconfirmed.keys()]) {
+      if (kept > seq) break;
+      this.unconfirmed.delete(kept);
+      dropped = true;
+    }
+    if (this.unconfirmed.size === 0) this.oldestSentAt = undefined;
+    else if (dropped) this.oldestSentAt = now;
   }
 
   /** What to send again after a reconnect, oldest first. */
-  pending(): string[] {
+  pending(now = Date.now()): string[] {
+    if (this.unconfirmed.size > 0) this.oldestSentAt = now;
     return [...this.unconfirmed.values()];
+  }
+
+  /** Whether confirmations stalled: the oldest kept message has waited `afterMs` since it was (re)sent. */
+  stalled(now: number, afterMs: number): boolean {
+    return this.oldestSentAt !== undefined && now - this.oldestSentAt >= afterMs;
   }
 }

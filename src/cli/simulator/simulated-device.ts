@@ -10,6 +10,8 @@ export interface DeviceOptions {
   readonly heartbeatMs: number;
   /** Readings messages kept until confirmed on …/readings/committed; the oldest go first past it. */
   readonly maxUnconfirmed: number;
+  /** Kept messages are sent again when the oldest has waited this long without a confirmation (docs/mqtt.md: 30 s). */
+  readonly resendAfterMs?: number;
 }
 
 export interface DeviceCounters {
@@ -88,10 +90,11 @@ export class SimulatedDevice {
   /** The next readings message: sent now if connected, kept until confirmed either way. */
   publishReadings(now: Date): void {
     const payload = this.buffer.next(now);
-    if (this.client?.connected) {
-      this.send(this.client, payload);
-      this.counters.sent += 1;
-    }
+    if (!this.client?.connected) return;
+    this.counters.sent += 1;
+    // Stalled confirmations: everything kept goes again, this message with it.
+    if (this.buffer.stalled(now.getTime(), this.options.resendAfterMs ?? 30_000)) this.resendPending(this.client);
+    else this.send(this.client, payload);
   }
 
   async stop(): Promise<void> {
@@ -106,6 +109,10 @@ export class SimulatedDevice {
     });
     this.sendHeartbeat(client);
     // Whatever the platform has not confirmed may have been lost with the old session.
+    this.resendPending(client);
+  }
+
+  private resendPending(client: MqttClient): void {
     for (const payload of this.buffer.pending()) {
       this.send(client, payload);
       this.counters.resent += 1;

@@ -1,0 +1,94 @@
+import { checkReading } from '../src/ingest/readings/reading-checks';
+import { ReadingsBatcher, type BatchReport } from '../src/ingest/readings/readings-batcher';
+import { decodeReadingsMessage } from '../src/ingest/readings/readings-message';
+import { dayOf, emptyBatch, readingLine, type ReadingsBatch, type WriteResult } from '../src/ingest/readings/readings-writer';
+import type { SensorEntry } from '../src/ingest/readings/sensor-directory';
+import { capturedLogger } from './support/captured-logger';
+
+const ts = '2026-01-02T03:04:05.123456Z';
+
+describe('decoding readings messages', () => {
+  it('reads the full form, keeping the timestamp text (microseconds) and mapping quality', () => {
+    const decoded = decodeReadingsMessage(JSON.stringify({ seq: 7, readings: [{ sensor: 'temp', ts, value: 1.5, quality: 'BAD' }] }));
+    expect(decoded).toEqual({ ok: true, seq: 7, items: [{ ok: true, reading: { sensor: 'temp', ts, tsMs: Date.parse(ts), value: 1.5, quality: 2 } }] });
+  });
+
+  it('expands the compact form at t0 + i × dtMs', () => {
+    const decoded = decodeReadingsMessage(JSON.stringify({ seq: 1, sensor: 'temp', t0: '2026-01-02T00:00:00.000Z', dtMs: 500, values: [1, 2, 3] }));
+    expect(decoded.ok && decoded.items.map((i) => i.ok && i.reading.ts)).toEqual(['2026-01-02T00:00:00.000Z', '2026-01-02T00:00:00.500Z', '2026-01-02T00:00:01.000Z']);
+  });
+
+  it('quarantines a bad reading alone when the envelope is sound, and the whole message otherwise', () => {
+    const mixed = decodeReadingsMessage(`{"seq": 3, "readings": [{"sensor": "temp", "ts": "${ts}", "value": 1}, {"sensor": "temp", "ts": "${ts}", "value": 1e400}, {"sensor": "Bad Key", "ts": "${ts}", "value": 2}]}`);
+    expect(mixed.ok && mixed.items.map((i) => (i.ok ? 'ok' : i.reason))).toEqual(['ok', 'NON_FINITE_VALUE', 'INVALID_READING']);
+    expect(decodeReadingsMessage('{"seq": 3, "readings": []}')).toMatchObject({ ok: false, seq: 3, reason: 'INVALID_PAYLOAD' });
+    expect(decodeReadingsMessage('{"seq": 3, "values": [1]}')).toMatchObject({ ok: false, seq: 3, reason: 'INVALID_PAYLOAD' });
+    expect(decodeReadingsMessage('{"readings": [')).toMatchObject({ ok: false, seq: undefined, reason: 'INVALID_JSON' });
+    expect(decodeReadingsMessage(Buffer.from([0xff, 0xfe]))).toMatchObject({ ok: false, reason: 'INVALID_JSON' });
+  });
+});
+
+describe('checking a reading', () => {
+  const sensor: SensorEntry = { sensorId: 's', orgId: 'o', deviceId: 'd', key: 'temp', validRange: { min: -40, max: 85 } };
+  const now = Date.parse('2026-06-01T00:00:00Z');
+  const window = { maxFutureMs: 60_000, maxAgeMs: 3_600_000 };
+  const at = (offsetMs: number, value = 20) => ({ sensor: 'temp', ts: new Date(now + offsetMs).toISOString(), tsMs: now + offsetMs, value, quality: 0 });
+
+  it('passes a reading inside the window and the range, bounds included', () => {
+    expect(checkReading(at(0), sensor, now, window)).toBeUndefined();
+    expect(checkReading(at(60_000, 85), sensor, now, window)).toBeUndefined();
+    expect(checkReading(at(-3_600_000, -40), sensor, now, window)).toBeUndefined();
+  });
+
+  it('names why a reading cannot be stored', () => {
+    expect(checkReading(at(60_001), sensor, now, window)?.reason).toBe('TIMESTAMP_IN_FUTURE');
+    expect(checkReading(at(-3_600_001), sensor, now, window)?.reason).toBe('TIMESTAMP_TOO_OLD');
+    expect(checkReading(at(0, 85.01), sensor, now, window)?.reason).toBe('OUT_OF_RANGE');
+    expect(checkReading(at(0, Number.NaN), sensor, now, window)?.reason).toBe('NON_FINITE_VALUE');
+    expect(checkReading(at(0, 1e9), { ...sensor, validRange: null }, now, window)).toBeUndefined();
+  });
+});
+
+function part(rows: number): ReadingsBatch {
+  const batch = emptyBatch();
+  for (let i = 0; i < rows; i += 1) batch.lines.push(readingLine('o', 'd', 's', ts, i, ts, null, 0));
+  batch.days.add(dayOf(Date.parse(ts)));
+  return batch;
+}
+
+describe('batching', () => {
+  it('writes by size or age, retries a failing write until it succeeds, and holds producers back meanwhile', async () => {
+    const written: number[] = [];
+    let failures = 3;
+    const write = async (batch: ReadingsBatch): Promise<WriteResult> => {
+      if (failures > 0) {
+        failures -= 1;
+        throw new Error('database unavailable');
+      }
+      written.push(batch.lines.length);
+      return { inserted: batch.lines.length, duplicates: 0, committed: [] };
+    };
+    const reports: BatchReport[] = [];
+    const { log } = capturedLogger('silent');
+    const batcher = new ReadingsBatcher(write, (r) => reports.push(r), log, { batchRows: 10, flushMs: 20, writers: 2, maxBufferedRows: 10 });
+
+    const first = batcher.submit(part(10)); // full: written at once, fails three times
+    const second = batcher.submit(part(6)); // waits for its age
+    expect(batcher.bufferedRows).toBe(16);
+    expect(batcher.hasRoom()).toBe(false);
+    let roomAgain = false;
+    const room = batcher.waitForRoom().then(() => {
+      roomAgain = true;
+    });
+    await second;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(roomAgain).toBe(false); // the failing batch alone still fills the buffer
+    await first;
+    await room;
+    expect(written.sort((a, b) => a - b)).toEqual([6, 10]);
+    expect(reports.map((r) => r.rows).sort((a, b) => a - b)).toEqual([6, 10]);
+    expect(batcher.bufferedRows).toBe(0);
+    await batcher.stop();
+    await expect(batcher.submit(part(1))).rejects.toThrow(/stopped/);
+  });
+});
