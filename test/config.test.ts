@@ -31,6 +31,21 @@ describe('loadConfig', () => {
       jwt: { secret: undefined, publicKey: undefined, issuer: undefined, audience: undefined },
       openApiEnabled: true,
       rateLimits: { perPrincipal: 1200, perOrganization: 6000 },
+      readingsRetentionDays: 395,
+      partitionsAheadDays: 7,
+      ingest: {
+        batchRows: 5000,
+        flushMs: 50,
+        writers: 2,
+        maxBufferedRows: 100_000,
+        connections: 2,
+        name: 'ingest',
+        maxFutureSeconds: 300,
+        maxAgeHours: 168,
+        backfillDays: 365,
+        gapTimeoutSeconds: 300,
+      },
+      metricsPort: undefined,
     });
   });
 
@@ -188,5 +203,62 @@ describe('loadConfig: Mosquitto CRL publisher variables', () => {
 
   it('treats empty values as unset', () => {
     expect(loadConfig({ MOSQUITTO_CRL_FILE: '', MOSQUITTO_PID_FILE: '' }).mosquittoCrl).toBeUndefined();
+  });
+});
+
+describe('loadConfig: readings storage variables', () => {
+  it('reads READINGS_RETENTION_DAYS and PARTITIONS_AHEAD_DAYS', () => {
+    expect(loadConfig({ READINGS_RETENTION_DAYS: '30', PARTITIONS_AHEAD_DAYS: '14' })).toMatchObject({ readingsRetentionDays: 30, partitionsAheadDays: 14 });
+    expect(loadConfig({ READINGS_RETENTION_DAYS: '3650' }).readingsRetentionDays).toBe(3650);
+  });
+
+  it.each([
+    ['READINGS_RETENTION_DAYS', '0'],
+    ['READINGS_RETENTION_DAYS', '3651'],
+    ['READINGS_RETENTION_DAYS', '1.5'],
+    ['PARTITIONS_AHEAD_DAYS', '0'],
+    ['PARTITIONS_AHEAD_DAYS', 'week'],
+  ])('stops on %s=%s with a ConfigError naming it', (variable, value) => {
+    expect(failure({ [variable]: value }).variable).toBe(variable);
+  });
+});
+
+describe('loadConfig: readings ingest variables', () => {
+  it('reads the pipeline and window variables', () => {
+    const config = loadConfig({
+      INGEST_BATCH_ROWS: '1000',
+      INGEST_FLUSH_MS: '20',
+      INGEST_WRITERS: '4',
+      INGEST_MAX_BUFFERED_ROWS: '5000',
+      INGEST_CONNECTIONS: '3',
+      INGEST_NAME: 'ingest-b',
+      READINGS_MAX_FUTURE_SECONDS: '60',
+      READINGS_MAX_AGE_HOURS: '24',
+      READINGS_BACKFILL_DAYS: '30',
+      INGEST_GAP_TIMEOUT_SECONDS: '120',
+      METRICS_PORT: '9464',
+    });
+    expect(config.ingest).toEqual({
+      batchRows: 1000,
+      flushMs: 20,
+      writers: 4,
+      maxBufferedRows: 5000,
+      connections: 3,
+      name: 'ingest-b',
+      maxFutureSeconds: 60,
+      maxAgeHours: 24,
+      backfillDays: 30,
+      gapTimeoutSeconds: 120,
+    });
+    expect(config.metricsPort).toBe(9464);
+  });
+
+  it.each([
+    ['INGEST_NAME', 'Ingest_1'],
+    ['INGEST_WRITERS', '0'],
+    ['INGEST_MAX_BUFFERED_ROWS', '10'],
+    ['METRICS_PORT', '0'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}:`));
   });
 });

@@ -133,6 +133,13 @@ function mosquittoCrl(env: Env, mqttUrl: string | undefined): Config['mosquittoC
   return { crlFile: path.resolve(crlFile), pidFile: path.resolve(pidFile), brokerUrl: mqttUrl };
 }
 
+/** A name for the platform's internal MQTT identities (`iotplane:<name>-<k>`, listed in Mosquitto's ACL). */
+function internalName(env: Env, name: string, fallback: string): string {
+  const value = text(env, name) ?? fallback;
+  if (!/^[a-z][a-z0-9-]{0,40}$/.test(value)) throw new ConfigError(name, `must be lowercase letters, digits and "-", got "${value}"`);
+  return value;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -179,7 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
       writers: integer(env, 'INGEST_WRITERS', 2, 1, 16),
       maxBufferedRows: integer(env, 'INGEST_MAX_BUFFERED_ROWS', 100_000, 1000, 10_000_000),
       connections: integer(env, 'INGEST_CONNECTIONS', 2, 1, 16),
-      name: text(env, 'INGEST_NAME') ?? 'ingest',
+      name: internalName(env, 'INGEST_NAME', 'ingest'),
       maxFutureSeconds: integer(env, 'READINGS_MAX_FUTURE_SECONDS', 300, 0, 86_400),
       maxAgeHours: integer(env, 'READINGS_MAX_AGE_HOURS', 168, 1, 87_600),
       backfillDays: integer(env, 'READINGS_BACKFILL_DAYS', 365, 1, 3650),
