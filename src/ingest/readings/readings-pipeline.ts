@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IngestMetrics } from './ingest-metrics';
 import type { QuarantineReason, RejectionReason } from './quarantine-reasons';
+import { qualityName } from './reading-quality';
 import { checkReading, type CheckFailure, type TimeWindow } from './reading-checks';
 import type { ReadingsBatcher } from './readings-batcher';
 import { decodeReadingItem, decodeReadingsMessage, type DeviceReading, type ItemOutcome } from './readings-message';
@@ -42,6 +43,12 @@ export interface QuarantinedEntry {
 function quarantineId(...parts: readonly (string | number | null)[]): string {
   const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A decoded reading as its message carried it (the compact form's readings get their own ts). */
+function readingJson(reading: DeviceReading): string {
+  const { sensor, ts, value, quality } = reading;
+  return JSON.stringify(quality === 0 ? { sensor, ts, value } : { sensor, ts, value, quality: qualityName(quality) });
 }
 
 function store(part: ReadingsBatch, sensor: SensorEntry, reading: DeviceReading, receivedAt: string, seq: number | null): void {
@@ -93,11 +100,8 @@ export class ReadingsPipeline {
       const raw = payload.toString('utf8');
       this.quarantine(part, entry.orgId, { deviceId, sensorKey: null, sensorId: null, source: 'MQTT', seq, payload: raw, receivedAt: received }, decoded, quarantineId(deviceId, seq, raw));
     } else {
-      let index = 0;
-      for (const item of decoded.items) {
-        await this.deviceItem(part, entry, item, { seq, index, receivedAt: received, source: 'MQTT', window: this.windows.live });
-        index += 1;
-      }
+      const sensors = await this.sensorsOf(entry, decoded.items);
+      decoded.items.forEach((item, index) => this.deviceItem(part, entry, sensors, item, { seq, index, receivedAt: received, source: 'MQTT', window: this.windows.live }));
     }
     if (seq !== null) {
       part.sequences.orgIds.push(entry.orgId);
@@ -170,17 +174,33 @@ export class ReadingsPipeline {
     return undefined;
   }
 
-  private async deviceItem(
+  /**
+   * The device's sensors by key, looking up keys the cached entry does not
+   * know (rare: a sensor created a moment ago) without an await per reading.
+   */
+  private async sensorsOf(entry: DeviceEntry, items: readonly ItemOutcome[]): Promise<ReadonlyMap<string, SensorEntry>> {
+    const unknown = new Set(items.flatMap((item) => (item.ok && !entry.sensors.has(item.reading.sensor) ? [item.reading.sensor] : [])));
+    if (unknown.size === 0) return entry.sensors;
+    const sensors = new Map(entry.sensors);
+    for (const key of unknown) {
+      const sensor = await this.directory.sensor(entry.deviceId, key);
+      if (sensor) sensors.set(key, sensor);
+    }
+    return sensors;
+  }
+
+  private deviceItem(
     part: ReadingsBatch,
     entry: DeviceEntry,
+    sensors: ReadonlyMap<string, SensorEntry>,
     item: ItemOutcome,
     at: { seq: number | null; index: number; receivedAt: string; source: 'MQTT'; window: TimeWindow },
-  ): Promise<void> {
+  ): void {
     const key = item.ok ? item.reading.sensor : null;
-    const sensor = key === null ? undefined : entry.sensors.get(key) ?? (await this.directory.sensor(entry.deviceId, key));
+    const sensor = key === null ? undefined : sensors.get(key);
     const failure = entry.decommissioned ? { reason: 'DEVICE_DECOMMISSIONED' as const, detail: 'the device is decommissioned' } : this.failureOf(item, sensor, at.window);
     if (failure) {
-      const payload = item.ok ? JSON.stringify({ sensor: item.reading.sensor, ts: item.reading.ts, value: item.reading.value }) : item.payload;
+      const payload = item.ok ? readingJson(item.reading) : item.payload;
       const where = { deviceId: entry.deviceId, sensorKey: key, sensorId: sensor?.sensorId ?? null, source: at.source, seq: at.seq, payload, receivedAt: at.receivedAt };
       this.quarantine(part, entry.orgId, where, failure, quarantineId(entry.deviceId, at.seq, at.index, payload));
     } else if (item.ok && sensor) {
