@@ -53,9 +53,12 @@ CREATE UNIQUE INDEX readings_sensor_ts_key ON readings (sensor_id, ts);
 CALL iotplane_make_tenant_table('readings');
 
 -- A partition is a table of its own: RLS and its policy are not inherited,
--- so each one gets them here. Privileges stay on the parent only (inserts
--- and selects through the parent are checked there). Idempotent; a no-op
--- under TimescaleDB, which creates chunks itself.
+-- so each one gets them here, before it is attached. Privileges stay on the
+-- parent only (inserts and selects through the parent are checked there).
+-- Created standalone and then attached: ATTACH PARTITION takes only a SHARE
+-- UPDATE EXCLUSIVE lock on the parent, which COPY and reads do not wait for
+-- (CREATE TABLE … PARTITION OF would take ACCESS EXCLUSIVE). Idempotent; a
+-- no-op under TimescaleDB, which creates chunks itself.
 CREATE FUNCTION readings_ensure_partition(day date) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -68,16 +71,17 @@ BEGIN
     RETURN false;
   END IF;
   BEGIN
-    EXECUTE format('CREATE TABLE %I PARTITION OF readings FOR VALUES FROM (%L) TO (%L)',
-      part, day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC');
-  EXCEPTION WHEN duplicate_table THEN
-    RETURN false; -- another process created it meanwhile
+    EXECUTE format('CREATE TABLE %I (LIKE readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+  EXCEPTION WHEN duplicate_table OR unique_violation THEN
+    RETURN false; -- another process created it meanwhile (its row type collides first)
   END;
   EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', part);
   EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', part);
   EXECUTE format(
     'CREATE POLICY tenant_isolation ON %I USING (org_id = NULLIF(current_setting(''app.org_id'', true), '''')::uuid) '
     'WITH CHECK (org_id = NULLIF(current_setting(''app.org_id'', true), '''')::uuid)', part);
+  EXECUTE format('ALTER TABLE readings ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
+    part, day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC');
   RETURN true;
 END;
 $$;

@@ -9,10 +9,15 @@ import { loadOrCreateDeviceCa } from './platform/pki/device-ca';
 import { loadRevokedSerials } from './projections/device-certificates.projection';
 import { startCertificateRenewal } from './ingest/certificate-renewal';
 import { startCertificateSupersession } from './workers/certificate-renewal';
+import { startReadingsPartitions } from './workers/readings-partitions';
 import { startDeviceHealthIngest } from './ingest/device-health.ingest';
 import { startCrlPublisher } from './platform/mqtt/crl-publisher';
 import { reloadByPidFile } from './platform/mqtt/mosquitto-reload';
 import { mosquittoSessionKicker } from './platform/mqtt/mosquitto-session-kick';
+import { createMetricsRegistry } from './platform/metrics-registry';
+import { startMetricsServer } from './platform/metrics-server';
+import { startReadingsService } from './ingest/readings/readings-service';
+import { startReadingsIngest } from './ingest/readings-ingest';
 
 /** Ends the process with a status, even while pools and listeners are still open. */
 const terminate: (code: number) => never = process.exit.bind(process);
@@ -59,6 +64,13 @@ async function main(): Promise<void> {
 
   const deviceCa = await loadOrCreateDeviceCa({ dataDir: config.dataDir, ...config.deviceCa });
   const running: Stoppable[] = [];
+  const metrics = createMetricsRegistry();
+  // One readings pipeline per process, shared by its doors (MQTT in ingest, the batch route in api).
+  const readings =
+    role === 'ingest' || role === 'api' || role === 'all'
+      ? await startReadingsService({ pool: platform.pool, databaseUrl: platform.databaseUrl, store: platform.store, log: moduleLogger(root, 'readings'), registry: metrics, ingest: config.ingest })
+      : undefined;
+  if (readings) running.push(readings);
   if (role === 'projector' || role === 'all') running.push(startProjectors(platform, moduleLogger(root, 'projector')));
   if (role === 'ingest' || role === 'all') {
     // The embedded broker (unless MQTT_URL names an external one) lives with ingest: one per deployment.
@@ -79,6 +91,21 @@ async function main(): Promise<void> {
         name: 'renewal',
       }),
     );
+    if (readings) {
+      running.push(
+        await startReadingsIngest({
+          url: broker?.url ?? config.mqttUrl ?? '',
+          ca: deviceCa,
+          service: readings,
+          pool: platform.pool,
+          store: platform.store,
+          log: moduleLogger(root, 'readings-ingest'),
+          name: config.ingest.name,
+          connections: config.ingest.connections,
+          gapTimeoutSeconds: config.ingest.gapTimeoutSeconds,
+        }),
+      );
+    }
     // The embedded broker feeds health itself; Mosquitto reports no sessions, so heartbeats are read from it.
     if (config.mqttUrl !== undefined) {
       running.push(await startDeviceHealthIngest({ url: config.mqttUrl, ca: deviceCa, store: platform.store, log: moduleLogger(root, 'device-health-ingest') }));
@@ -87,6 +114,15 @@ async function main(): Promise<void> {
   if (role === 'worker' || role === 'all') {
     const graceSeconds = config.certRenewalGraceSeconds;
     running.push(startCertificateSupersession({ store: platform.store, pool: platform.pool, log: moduleLogger(root, 'certificate-supersession'), graceSeconds }));
+    // Partition DDL needs the table owner: the platform pool logs in as it.
+    running.push(
+      startReadingsPartitions({
+        pool: platform.pool,
+        log: moduleLogger(root, 'readings-partitions'),
+        defaultRetentionDays: config.readingsRetentionDays,
+        aheadDays: config.partitionsAheadDays,
+      }),
+    );
     const crl = config.mosquittoCrl;
     // Runs beside Mosquitto (it writes the broker's crlfile and signals its pid); one worker per broker host.
     if (crl !== undefined) {
@@ -102,7 +138,11 @@ async function main(): Promise<void> {
       );
     }
   }
-  if (role === 'api' || role === 'all') running.push(await startApi(platform, moduleLogger(root, 'api'), deviceCa));
+  if (role === 'api' || role === 'all') {
+    running.push(await startApi(platform, moduleLogger(root, 'api'), deviceCa, readings ? { readings, metrics } : undefined));
+  } else if (config.metricsPort !== undefined) {
+    running.push(await startMetricsServer(metrics, config.metricsPort));
+  }
   log.info({ role, port: config.port }, 'iotplane started');
 
   let stopping = false;

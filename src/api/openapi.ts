@@ -15,6 +15,7 @@ const PROBLEM_STATUSES: Record<number, string> = {
   415: 'Body is not JSON',
   422: 'Unprocessable (business rule, Idempotency-Key reused)',
   429: 'Rate limit exceeded; the body names the limit',
+  503: 'The query took too long (QUERY_TIMEOUT): narrow the range or aggregate more coarsely',
 };
 
 /** `file#/$defs/Name` and `#/$defs/Name` → `#/components/schemas/Name`. */
@@ -73,7 +74,8 @@ function operation(route: RouteSpec, schemas: SchemaRegistry): Json {
   if (route.method === 'post' && route.auth !== 'public' && !route.showsSecretOnce) {
     parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } });
   }
-  if (['put', 'patch', 'delete'].includes(route.method) && pathParams(route.path).length > 0) {
+  // Single resources, including singletons such as /v1/organization.
+  if (['put', 'patch', 'delete'].includes(route.method)) {
     parameters.push({ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } });
   }
   const responses: Json = {};
@@ -87,6 +89,7 @@ function operation(route: RouteSpec, schemas: SchemaRegistry): Json {
   if (route.body) problemStatuses.push(413, 415);
   if (route.method !== 'get' && route.auth !== 'public') problemStatuses.push(409, 422);
   if (['put', 'patch', 'delete'].includes(route.method)) problemStatuses.push(412);
+  problemStatuses.push(...(route.problems ?? []));
   for (const status of problemStatuses) {
     responses[String(status)] ??= {
       description: PROBLEM_STATUSES[status] ?? 'Error',

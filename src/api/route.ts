@@ -36,6 +36,8 @@ export interface RouteSpec {
    * never be stored, so an Idempotency-Key, whose replay would store it, is refused.
    */
   readonly showsSecretOnce?: boolean;
+  /** Problem statuses documented besides the usual ones, e.g. 503 for a query that may time out. */
+  readonly problems?: readonly number[];
   readonly handler: (ctx: RouteContext) => Promise<RouteResult>;
 }
 

@@ -6,6 +6,7 @@ import { createOrgCommand, UsageError } from './create-org.command';
 import { deviceSimulateCommand } from './device-simulate.command';
 import { mintJwtCommand } from './mint-jwt.command';
 import { projectionsRebuildCommand, projectionsStatusCommand } from './projections.command';
+import { readingsMaintainCommand, readingsPartitionsCommand } from './readings.command';
 
 /** Ends the process with a status, even while pools and listeners are still open. */
 const terminate: (code: number) => never = process.exit.bind(process);
@@ -16,6 +17,8 @@ const HELP = `iotplane operator commands (npm run cli -- <command>)
   admin mint-jwt --org <id> --role <r> --sub <u> development user token (HS256) [--expires 1h]
   admin projections status [--json]              checkpoint, lag and state of each projection
   admin projections rebuild <name>               rebuild into shadow tables and swap atomically
+  admin readings partitions [--json]             storage mode, partitions with approximate rows, retention per organization
+  admin readings maintain [--json]               create partitions ahead and apply retention once, now
   admin audit [--org <id>] [--stream <prefix>] [--type <T1,T2>] [--actor <actor>]
               [--from <time>] [--to <time>] [--json] [--follow]
   admin broker-config --out <dir> [--port 8883] [--host <h>] [--bind <a>] [--run-as <user>]
@@ -62,6 +65,8 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'admin projections status') return projectionsStatusCommand(values);
   if (positionals.slice(0, 3).join(' ') === 'admin projections rebuild') return projectionsRebuildCommand(positionals[3]);
   if (command === 'admin audit') return auditCommand(values);
+  if (command === 'admin readings partitions') return readingsPartitionsCommand(values);
+  if (command === 'admin readings maintain') return readingsMaintainCommand(values);
   if (command === 'device simulate') return deviceSimulateCommand(values, process.env);
   throw new UsageError(`<command>; unknown command "${command}"\n\n${HELP}`);
 }

@@ -58,8 +58,35 @@ export async function findApiKey(db: Queryable, id: string): Promise<ApiKeyView 
   return rows[0] ? toView(rows[0]) : undefined;
 }
 
-export async function findOrganization(db: Queryable): Promise<{ id: string; name: string; createdAt: string } | undefined> {
-  const { rows } = await db.query<{ org_id: string; name: string; created_at: Date }>('SELECT org_id, name, created_at FROM organizations');
+interface OrganizationRow {
+  org_id: string;
+  name: string;
+  readings_retention_days: number | null;
+  version: number;
+  created_at: Date;
+}
+
+export interface OrganizationView {
+  id: string;
+  name: string;
+  readingsRetentionDays: number | null;
+  effectiveReadingsRetentionDays: number;
+  version: number;
+  createdAt: string;
+}
+
+/** The caller's organization (RLS shows only it); `defaultRetentionDays` fills an unset retention. */
+export async function findOrganization(db: Queryable, defaultRetentionDays: number): Promise<OrganizationView | undefined> {
+  const { rows } = await db.query<OrganizationRow>('SELECT org_id, name, readings_retention_days, version, created_at FROM organizations');
   const row = rows[0];
-  return row ? { id: row.org_id, name: row.name, createdAt: row.created_at.toISOString() } : undefined;
+  return row
+    ? {
+        id: row.org_id,
+        name: row.name,
+        readingsRetentionDays: row.readings_retention_days,
+        effectiveReadingsRetentionDays: row.readings_retention_days ?? defaultRetentionDays,
+        version: row.version,
+        createdAt: row.created_at.toISOString(),
+      }
+    : undefined;
 }

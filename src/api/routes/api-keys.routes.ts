@@ -1,9 +1,16 @@
 import { apiKeyNotFound } from '../../commands/api-keys/api-key.decider';
 import { createApiKey, revokeApiKey } from '../../commands/api-keys/api-key.handler';
+import { updateOrganization } from '../../commands/organizations/organization.handler';
 import type { Role } from '../../commands/roles';
 import { NotFoundError } from '../../platform/errors';
-import { defineRoutes } from '../route';
+import { defineRoutes, type RouteContext, type RouteResult } from '../route';
 import { findApiKey, findOrganization, listApiKeys } from './api-keys.queries';
+
+async function organizationResponse(ctx: RouteContext): Promise<RouteResult> {
+  const org = await ctx.tenant((tx) => findOrganization(tx, ctx.deps.config.readingsRetentionDays));
+  if (!org) throw new NotFoundError('ORGANIZATION_NOT_FOUND', 'The organization does not exist (yet).');
+  return { status: 200, body: org, version: org.version };
+}
 
 export const apiKeyRoutes = defineRoutes([
   {
@@ -15,9 +22,22 @@ export const apiKeyRoutes = defineRoutes([
     auth: 'viewer',
     responses: { 200: 'api-keys#/$defs/Organization' },
     async handler(ctx) {
-      const org = await ctx.tenant((tx) => findOrganization(tx));
-      if (!org) throw new NotFoundError('ORGANIZATION_NOT_FOUND', 'The organization does not exist (yet).');
-      return { status: 200, body: org };
+      return organizationResponse(ctx);
+    },
+  },
+  {
+    method: 'patch',
+    path: '/v1/organization',
+    operationId: 'updateOrganization',
+    summary: 'Rename the caller’s organization or set its readings retention (If-Match supported)',
+    tag: 'Organization',
+    auth: 'admin',
+    body: 'api-keys#/$defs/UpdateOrganization',
+    responses: { 200: 'api-keys#/$defs/Organization' },
+    async handler(ctx) {
+      const changes = ctx.body as { name?: string; readingsRetentionDays?: number | null };
+      await ctx.settle(await updateOrganization(ctx.deps.store, ctx.command, changes, ctx.ifMatch));
+      return organizationResponse(ctx);
     },
   },
   {

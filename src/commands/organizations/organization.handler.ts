@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, EventStore, Position } from '../../platform/event-store/event-store.port';
 import { createApiKey } from '../api-keys/api-key.handler';
-import { handleCommand } from '../command-handler';
+import { NotFoundError } from '../../platform/errors';
+import { handleCommand, type CommandResult } from '../command-handler';
+import type { CommandContext } from '../decider';
 import { organizationDecider } from './organization.decider';
-import { organizationStream } from './organization.events';
+import { organizationStream, type OrganizationEvent } from './organization.events';
 
 export interface CreatedOrganization {
   readonly orgId: string;
@@ -25,4 +27,22 @@ export async function createOrganization(
   }, context);
   const key = await createApiKey(store, context, { name: 'bootstrap admin key', role: 'admin' }, now);
   return { orgId, apiKey: key.apiKey, position: key.result.position };
+}
+
+/** Name and/or readings retention of the caller's organization; `expectedRevision` from If-Match. */
+export function updateOrganization(
+  store: EventStore,
+  context: CommandContext,
+  changes: { name?: string; readingsRetentionDays?: number | null },
+  expectedRevision?: bigint,
+  now = new Date(),
+): Promise<CommandResult<OrganizationEvent>> {
+  return handleCommand(
+    store,
+    organizationDecider,
+    organizationStream(context.orgId),
+    { type: 'UpdateOrganization', data: { orgId: context.orgId, ...changes, now: now.toISOString() } },
+    context,
+    { notFound: () => new NotFoundError('ORGANIZATION_NOT_FOUND'), ...(expectedRevision !== undefined ? { expectedRevision } : {}) },
+  );
 }
