@@ -131,6 +131,18 @@ describe('POST /api/v1/readings/batch', () => {
     expect(stored.map((r) => r.value)).toEqual([10, 11]);
   });
 
+  it('quarantines a reading older than the organization keeps readings (retention would delete it at once)', async () => {
+    const item = { sensorId: tempId, ts: daysAgo(20), value: 5 };
+    await api.http().patch('/api/v1/organization').set('Authorization', org.auth).send({ readingsRetentionDays: 10 }).expect(200);
+    await waitUntil('the ingest sees the new retention', async () => {
+      const res = await batch({ readings: [{ ...item, ts: daysAgo(20 + Math.random()) }] }).expect(202);
+      return (res.body as { quarantined: number }).quarantined === 1;
+    });
+    const res = await batch({ readings: [item] }).expect(202);
+    expect(res.body).toMatchObject({ accepted: 0, quarantined: 1, items: [{ reason: 'TIMESTAMP_TOO_OLD', detail: expect.stringContaining('240 h') }] });
+    await api.http().patch('/api/v1/organization').set('Authorization', org.auth).send({ readingsRetentionDays: null }).expect(200);
+  });
+
   it('refuses a malformed body with problem+json, and viewers', async () => {
     const bad = await batch({ readings: [] });
     expect(bad.status).toBe(400);

@@ -29,7 +29,7 @@ describe('decoding readings messages', () => {
 });
 
 describe('checking a reading', () => {
-  const sensor: SensorEntry = { sensorId: 's', orgId: 'o', deviceId: 'd', key: 'temp', validRange: { min: -40, max: 85 } };
+  const sensor: SensorEntry = { sensorId: 's', orgId: 'o', deviceId: 'd', key: 'temp', validRange: { min: -40, max: 85 }, retentionDays: 30 };
   const now = Date.parse('2026-06-01T00:00:00Z');
   const window = { maxFutureMs: 60_000, maxAgeMs: 3_600_000 };
   const at = (offsetMs: number, value = 20) => ({ sensor: 'temp', ts: new Date(now + offsetMs).toISOString(), tsMs: now + offsetMs, value, quality: 0 });

@@ -211,7 +211,9 @@ export class ReadingsPipeline {
   private failureOf(item: ItemOutcome, sensor: SensorEntry | undefined, window: TimeWindow): CheckFailure | undefined {
     if (!item.ok) return item;
     if (!sensor) return { reason: 'UNKNOWN_SENSOR', detail: `the device has no sensor with key "${item.reading.sensor}"` };
-    return checkReading(item.reading, sensor, this.now(), window);
+    // Older than the organization keeps readings: retention would delete it at once.
+    const maxAgeMs = Math.min(window.maxAgeMs, sensor.retentionDays * 86_400_000);
+    return checkReading(item.reading, sensor, this.now(), maxAgeMs === window.maxAgeMs ? window : { ...window, maxAgeMs });
   }
 
   private async resolveHttpItem(

@@ -18,6 +18,7 @@ export interface ReadingsServiceDeps {
   readonly log: Logger;
   readonly registry: Registry;
   readonly ingest: Config['ingest'];
+  readonly defaultRetentionDays: number;
 }
 
 export interface ReadingsService {
@@ -40,7 +41,7 @@ export async function startReadingsService(deps: ReadingsServiceDeps): Promise<R
   // Read at scrape time only, after the batcher below exists.
   const metrics = new IngestMetrics(deps.registry, () => batcher.bufferedRows);
   const watcher = new CheckpointWatcher(deps.pool, deps.databaseUrl, PROJECTIONS);
-  const directory = new SensorDirectory(deps.pool, deps.store, watcher, deps.log);
+  const directory = new SensorDirectory(deps.pool, deps.store, watcher, deps.log, deps.defaultRetentionDays);
   await directory.start();
   const writer = new ReadingsWriter(deps.pool);
   const listeners: ((report: BatchReport) => void)[] = [];

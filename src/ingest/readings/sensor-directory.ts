@@ -6,6 +6,7 @@ import type { Logger } from '../../platform/logger';
 import { devicesProjection } from '../../projections/devices.projection';
 import { sensorProfilesProjection } from '../../projections/sensor-profiles.projection';
 import { sensorsProjection } from '../../projections/sensors.projection';
+import { organizationsProjection } from '../../projections/organizations.projection';
 
 export interface SensorEntry {
   readonly sensorId: string;
@@ -13,6 +14,8 @@ export interface SensorEntry {
   readonly deviceId: string;
   readonly key: string;
   readonly validRange: { readonly min: number; readonly max: number } | null;
+  /** The organization's effective readings retention: an older reading would be deleted at once. */
+  readonly retentionDays: number;
 }
 
 export interface DeviceEntry {
@@ -23,7 +26,7 @@ export interface DeviceEntry {
   readonly loadedAt: number;
 }
 
-const WATCHED_PROJECTIONS = [devicesProjection, sensorsProjection, sensorProfilesProjection];
+const WATCHED_PROJECTIONS = [devicesProjection, sensorsProjection, sensorProfilesProjection, organizationsProjection];
 /** A key unknown in an entry older than this is looked up again before its reading is quarantined. */
 const RELOAD_UNKNOWN_AFTER_MS = 2_000;
 
@@ -31,6 +34,7 @@ interface Row {
   org_id: string;
   device_id: string;
   status: string;
+  retention_days: number | null;
   sensor_id: string | null;
   key: string | null;
   valid_range: { min: number; max: number } | null;
@@ -54,6 +58,8 @@ export class SensorDirectory {
     private readonly store: EventStore,
     private readonly watcher: CheckpointWatcher,
     private readonly log: Logger,
+    /** READINGS_RETENTION_DAYS: the retention of an organization that sets none. */
+    private readonly defaultRetentionDays: number,
   ) {}
 
   async start(): Promise<void> {
@@ -131,8 +137,9 @@ export class SensorDirectory {
   private async query(deviceId: string): Promise<DeviceEntry | undefined> {
     const { rows } = await asWriter(this.pool, (tx) =>
       tx.query<Row>(
-        `SELECT d.org_id, d.id AS device_id, d.status, s.id AS sensor_id, s.key, p.valid_range
+        `SELECT d.org_id, d.id AS device_id, d.status, o.readings_retention_days AS retention_days, s.id AS sensor_id, s.key, p.valid_range
            FROM devices d
+           LEFT JOIN organizations o ON o.org_id = d.org_id
            LEFT JOIN sensors s ON s.org_id = d.org_id AND s.device_id = d.id
            LEFT JOIN sensor_profiles p ON p.org_id = s.org_id AND p.id = s.sensor_profile_id
           WHERE d.id = $1`,
@@ -142,20 +149,27 @@ export class SensorDirectory {
     const first = rows[0];
     if (!first) return undefined;
     const sensors = new Map<string, SensorEntry>();
+    const retentionDays = first.retention_days ?? this.defaultRetentionDays;
     for (const row of rows) {
       if (row.sensor_id === null || row.key === null) continue;
-      sensors.set(row.key, { sensorId: row.sensor_id, orgId: row.org_id, deviceId, key: row.key, validRange: row.valid_range });
+      sensors.set(row.key, { sensorId: row.sensor_id, orgId: row.org_id, deviceId, key: row.key, validRange: row.valid_range, retentionDays });
       this.deviceOfSensor.set(row.sensor_id, deviceId);
     }
-    const entry: DeviceEntry = { orgId: first.org_id, deviceId, decommissioned: first.status === 'DECOMMISSIONED', sensors, loadedAt: Date.now() };
+    const entry: DeviceEntry = {
+      orgId: first.org_id,
+      deviceId,
+      decommissioned: first.status === 'DECOMMISSIONED',
+      sensors,
+      loadedAt: Date.now(),
+    };
     this.devices.set(deviceId, entry);
     return entry;
   }
 
   private invalidate(event: RecordedEvent): void {
     const data = event.data as { id?: string; deviceId?: string };
-    if (event.type.startsWith('SensorProfile')) {
-      this.devices.clear(); // rare: every device using the profile would need its ranges again
+    if (event.type.startsWith('SensorProfile') || event.type.startsWith('Organization')) {
+      this.devices.clear(); // rare: every device using the profile (or of the organization) would need reloading
       return;
     }
     const deviceId = event.type.startsWith('Device') ? data.id : data.deviceId ?? (data.id ? this.deviceOfSensor.get(data.id) : undefined);
