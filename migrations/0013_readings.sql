@@ -51,6 +51,12 @@ END $$;
 
 CREATE UNIQUE INDEX readings_sensor_ts_key ON readings (sensor_id, ts);
 CALL iotplane_make_tenant_table('readings');
+-- The tenant as an InitPlan, evaluated once per query rather than once per row:
+-- the aggregations read millions of rows (measured: 7–9 s → 4.3 s for a month of
+-- 100 sensors). Queries through the parent use the parent's policy.
+ALTER POLICY tenant_isolation ON readings
+  USING (org_id = (SELECT NULLIF(current_setting('app.org_id', true), '')::uuid))
+  WITH CHECK (org_id = (SELECT NULLIF(current_setting('app.org_id', true), '')::uuid));
 
 -- A partition is a table of its own: RLS and its policy are not inherited,
 -- so each one gets them here, before it is attached. Privileges stay on the
@@ -78,8 +84,8 @@ BEGIN
   EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', part);
   EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', part);
   EXECUTE format(
-    'CREATE POLICY tenant_isolation ON %I USING (org_id = NULLIF(current_setting(''app.org_id'', true), '''')::uuid) '
-    'WITH CHECK (org_id = NULLIF(current_setting(''app.org_id'', true), '''')::uuid)', part);
+    'CREATE POLICY tenant_isolation ON %I USING (org_id = (SELECT NULLIF(current_setting(''app.org_id'', true), '''')::uuid)) '
+    'WITH CHECK (org_id = (SELECT NULLIF(current_setting(''app.org_id'', true), '''')::uuid))', part);
   EXECUTE format('ALTER TABLE readings ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
     part, day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC');
   RETURN true;

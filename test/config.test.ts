@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       rateLimits: { perPrincipal: 1200, perOrganization: 6000 },
       readingsRetentionDays: 395,
       partitionsAheadDays: 7,
+      readingsQueryTimeoutMs: 15_000,
       ingest: {
         batchRows: 5000,
         flushMs: 50,
@@ -66,6 +67,7 @@ describe('loadConfig', () => {
       OPENAPI_ENABLED: 'false',
       RATE_LIMIT_PER_KEY: '10',
       RATE_LIMIT_PER_ORG: '20',
+      READINGS_QUERY_TIMEOUT_MS: '2500',
     });
     expect(config).toMatchObject({
       port: 9090,
@@ -80,6 +82,7 @@ describe('loadConfig', () => {
       jwt: { secret: 's'.repeat(32), issuer: 'https://idp.example.com', audience: 'iotplane' },
       openApiEnabled: false,
       rateLimits: { perPrincipal: 10, perOrganization: 20 },
+      readingsQueryTimeoutMs: 2500,
     });
   });
 
@@ -104,6 +107,7 @@ describe('loadConfig', () => {
     ['READ_YOUR_WRITES_TIMEOUT_MS', '600000'],
     ['RATE_LIMIT_PER_KEY', '0'],
     ['RATE_LIMIT_PER_ORG', 'lots'],
+    ['READINGS_QUERY_TIMEOUT_MS', '0'],
   ])('stops on %s=%s with a ConfigError naming the variable', (variable, value) => {
     const error = failure({ [variable]: value });
     expect(error).toBeInstanceOf(ConfigError);

@@ -11,7 +11,9 @@ import {
   itemReadRoute,
   loadFixtures,
   observe,
+  queryFixtureFor,
   randomParams,
+  requiredQuery,
   routeName,
   send,
   uuidBodyProperties,
@@ -155,12 +157,17 @@ describe('routes with path parameters, called by org A with org B’s ids', () =
 
 describe('list routes, called by org A', () => {
   /** Every page of a list as text (follows nextCursor). */
-  async function readAll(route: RouteSpec, authorization: string): Promise<string[]> {
+  async function readAll(route: RouteSpec, authorization: string, query: Record<string, string>): Promise<string[]> {
     const pages: string[] = [];
     let cursor: string | undefined;
     do {
-      const res = await send(api, route, fillPath(route.path, {}), authorization).query(cursor ? { cursor } : {});
-      if (res.status !== 200) throw new Error(`${routeName(route)} answered ${res.status} ${res.text}; the probe sends no query parameters`);
+      const res = await send(api, route, fillPath(route.path, {}), authorization).query({ ...query, ...(cursor ? { cursor } : {}) });
+      if (res.status !== 200) {
+        throw new Error(
+          `${routeName(route)} answered ${res.status} ${res.text} to ${JSON.stringify(query)}; ` +
+            'a route that needs query parameters gets them from a fixture’s queries',
+        );
+      }
       pages.push(res.text);
       const next = (res.body as { nextCursor?: unknown }).nextCursor;
       cursor = typeof next === 'string' ? next : undefined;
@@ -169,18 +176,21 @@ describe('list routes, called by org A', () => {
   }
 
   it.each(LIST_ROUTES)('$name holds none of org B’s ids', async ({ route }) => {
-    const fixture = FIXTURES.find((f) => f.collection === route.path);
+    const needs = queryFixtureFor(FIXTURES, route);
+    const fixture = needs ?? FIXTURES.find((f) => f.collection === route.path);
     // B holds one resource of every kind, so a list that joins another read model would show it too.
     await everyKindOfB();
     const fresh = fixture ? await createIn(orgB, fixture) : undefined;
     if (fresh) {
       // The list must show the new resource (its `id`; the record may hold ids of others, like a
       // group's member device) to its own org, or "A does not see it" proves nothing.
-      const own = (await readAll(route, orgB.auth)).join('').toLowerCase();
+      const own = (await readAll(route, orgB.auth, requiredQuery(needs, route, fresh))).join('').toLowerCase();
       expect({ id: fresh.id, listedToB: own.includes(String(fresh.id).toLowerCase()) }).toEqual({ id: fresh.id, listedToB: true });
     }
+    // Parameters the route cannot do without come from a resource of A's own.
+    const query = requiredQuery(needs, route, needs ? await createIn(orgA, needs) : undefined);
     for (const caller of callersA) {
-      const text = (await readAll(route, caller.authorization)).join('').toLowerCase();
+      const text = (await readAll(route, caller.authorization, query)).join('').toLowerCase();
       expect({ caller: caller.kind, leaked: [...idsOfB].filter((id) => text.includes(id)) }).toEqual({ caller: caller.kind, leaked: [] });
     }
   });
@@ -190,10 +200,15 @@ describe('list filters, sent by org A with org B’s ids', () => {
   // it.each refuses an empty table; while no list filters by a uuid there is nothing to probe.
   if (FILTER_PROBES.length === 0) return;
   it.each(FILTER_PROBES)('$name answers exactly like a missing id', async ({ route, param }) => {
+    // The route's required parameters from a resource of A, but for its uuids: the probed id stands alone.
+    const needs = queryFixtureFor(FIXTURES, route);
+    const uuids = uuidQueryParams(SCHEMAS, route);
+    const required = requiredQuery(needs, route, needs ? await createIn(orgA, needs) : undefined);
+    const base = Object.fromEntries(Object.entries(required).filter(([name]) => !uuids.includes(name)));
     for (const id of await everyKindOfB()) {
       const unknown = randomUUID();
-      const missing = await send(api, route, fillPath(route.path, {}), orgA.auth).query({ [param]: unknown });
-      const probed = await send(api, route, fillPath(route.path, {}), orgA.auth).query({ [param]: id });
+      const missing = await send(api, route, fillPath(route.path, {}), orgA.auth).query({ ...base, [param]: unknown });
+      const probed = await send(api, route, fillPath(route.path, {}), orgA.auth).query({ ...base, [param]: id });
       expect({ id, ...observe(probed, [id]) }).toEqual({ id, ...observe(missing, [unknown]) });
     }
   });

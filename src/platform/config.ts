@@ -60,6 +60,8 @@ export interface Config {
   readonly readingsRetentionDays: number;
   /** Daily readings partitions the worker keeps created ahead of today. */
   readonly partitionsAheadDays: number;
+  /** statement_timeout of the readings queries (GET /readings…); past it they answer 503 QUERY_TIMEOUT. */
+  readonly readingsQueryTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -194,6 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     metricsPort: text(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 1, 65535),
     partitionsAheadDays: integer(env, 'PARTITIONS_AHEAD_DAYS', 7, 1, 366),
+    readingsQueryTimeoutMs: integer(env, 'READINGS_QUERY_TIMEOUT_MS', 15_000, 1, 600_000),
   };
   return deepFreeze(config);
 }

@@ -7,6 +7,8 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
   INVALID_CURSOR: 400,
+  // An aggregation over more buckets × sensors than its limit: refused before it runs (the body suggests a bucket).
+  TOO_MANY_POINTS: 400,
   UNPROCESSABLE: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
   CSR_INVALID: 400,
@@ -40,6 +42,11 @@ export const ERROR_CODES = {
   GROUP_IS_DYNAMIC: 409,
   REGISTRATION_TOKEN_NOT_FOUND: 404,
   DEVICE_CERTIFICATE_NOT_FOUND: 404,
+  QUARANTINE_ENTRY_NOT_FOUND: 404,
+  // Released or discarded: a decision on a quarantined reading is final.
+  QUARANTINE_ENTRY_RESOLVED: 409,
+  // A release re-runs the checks; the entry still fails them and stays quarantined.
+  QUARANTINE_STILL_FAILING: 422,
   // A device renews at most once per interval unless it repeats its pending request (docs/mqtt.md).
   CERTIFICATE_RENEWAL_TOO_SOON: 429,
   // The token is the credential of /devices/provision: a bad, revoked or expired one fails authentication.

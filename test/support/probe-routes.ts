@@ -109,11 +109,22 @@ function isUuid(schema: SchemaNode): boolean {
   return Array.isArray(options) && options.some(isUuid);
 }
 
-/** Query parameters whose value is a uuid. */
+/** Query parameters whose value is a uuid, or a list of uuids (the parameter repeated). */
 export function uuidQueryParams(schemas: SchemaRegistry, route: RouteSpec): string[] {
   return Object.entries(definition(schemas, route.query)?.properties ?? {})
-    .filter(([, schema]) => isUuid(schema))
+    .filter(([, schema]) => isUuid(schema) || (schema.type === 'array' && isUuid((schema.items ?? {}) as SchemaNode)))
     .map(([name]) => name);
+}
+
+/** The fixture that declares the query parameters this route needs (`queries[operationId]`), if any. */
+export function queryFixtureFor(fixtures: readonly ProbeFixture[], route: RouteSpec): ProbeFixture | undefined {
+  return fixtures.find((f) => f.queries !== undefined && Object.prototype.hasOwnProperty.call(f.queries, route.operationId));
+}
+
+/** The query a fixture builds for the route from one of its resources; none for routes that need none. */
+export function requiredQuery(fixture: ProbeFixture | undefined, route: RouteSpec, record: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const build = fixture?.queries?.[route.operationId];
+  return build && record ? build(record) : {};
 }
 
 /** Top-level body properties that hold a uuid or a list of uuids. */

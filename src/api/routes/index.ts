@@ -12,9 +12,13 @@ import { deviceHealthRoutes } from './device-health.routes';
 import { provisioningRoutes } from './provisioning.routes';
 import { deviceCertificateRoutes } from './device-certificates.routes';
 import { readingsBatchRoutes } from './readings-batch.routes';
+import { quarantineRoutes } from './quarantine.routes';
+import { readingRoutes } from './readings.routes';
 
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
 export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
   ...deviceGroupRoutes, ...deviceHealthRoutes, ...provisioningRoutes, ...deviceCertificateRoutes, ...readingsBatchRoutes,
+  ...quarantineRoutes,
+  ...readingRoutes,
   ...metaRoutes(() => API_ROUTES)];
