@@ -214,17 +214,18 @@ describe('embedded MQTT broker', () => {
       expect(received.map((m) => m.payload)).toEqual(['for-a']);
     });
 
-    it('keeps retained messages only for what the platform publishes on …/desired', async () => {
+    it('keeps retained messages only for what the platform publishes on …/desired and …/readings/committed', async () => {
       const { device: a, client } = await device();
       await client.publishAsync(deviceTopic(a.deviceId, 'reported'), 'device-retained', { qos: 1, retain: true });
       await ingest.publishAsync(deviceTopic(a.deviceId, 'commands'), 'command-retained', { qos: 1, retain: true });
       await ingest.publishAsync(deviceTopic(a.deviceId, 'desired'), 'desired-retained', { qos: 1, retain: true });
+      await ingest.publishAsync(deviceTopic(a.deviceId, 'readings/committed'), 'committed-retained', { qos: 1, retain: true });
       const late = track(await connectInternalClient({ url: broker.url, ca, name: 'late' }));
       const received = collect(late);
       await late.subscribeAsync(`devices/${a.deviceId}/#`, { qos: 1 });
-      await eventually('the desired state arrived', () => received.some((m) => m.payload === 'desired-retained'));
+      await eventually('the retained messages arrived', () => received.filter((m) => m.payload.endsWith('-retained')).length >= 2);
       await sleep(SILENCE_MS);
-      expect(received.map((m) => m.payload)).toEqual(['desired-retained']);
+      expect(received.map((m) => m.payload).sort()).toEqual(['committed-retained', 'desired-retained']);
     });
   });
 

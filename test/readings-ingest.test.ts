@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { startReadingsIngest, type ReadingsIngest } from '../src/ingest/readings-ingest';
 import { readingsStream } from '../src/ingest/readings/readings.events';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../src/platform/mqtt/embedded-broker';
+import { connectInternalClient } from '../src/platform/mqtt/internal-client';
 import { deviceTopic } from '../src/platform/mqtt/topics';
 import { capturedLogger } from './support/captured-logger';
 import { aDevice, collect, connectDevice, type Received } from './support/mqtt-clients';
@@ -187,6 +188,17 @@ describe('MQTT readings', () => {
     const events = await api.platform.store.readStream(readingsStream(deviceId));
     expect(events.map((e) => [e.type, e.data])).toEqual([['ReadingsSequenceGap', expect.objectContaining({ fromSeq: 5, toSeq: 7, missing: 3 })]]);
     expect(events[0]?.metadata.orgId).toBe(org.orgId);
+
+    // Retained: a device reconnecting reads its confirmed number at once.
+    const late = await connectInternalClient({ url: broker.url, ca: api.deps.deviceCa, name: 'late-reader' });
+    try {
+      const inbox = collect(late);
+      await late.subscribeAsync(deviceTopic(deviceId, 'readings/committed'), { qos: 1 });
+      await waitUntil('the retained confirmation arrives', () => inbox.length > 0);
+      expect(JSON.parse(inbox[0]?.payload ?? '{}')).toEqual({ seq: 8 });
+    } finally {
+      await late.endAsync();
+    }
   });
 
   it('counts everything on /metrics', async () => {

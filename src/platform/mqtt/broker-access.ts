@@ -29,7 +29,8 @@ export interface AccessDependencies {
 export const DROPPED_TOPIC = '$iotplane/dropped';
 const NOT_AUTHORIZED: AuthErrorCode = 5;
 const SERVER_UNAVAILABLE: AuthErrorCode = 3;
-const DESIRED = /^devices\/[^/+#]+\/desired$/;
+/** What the platform keeps retained for a device: its desired state and its confirmed readings sequence number. */
+const RETAINED = /^devices\/[^/+#]+\/(desired|readings\/committed)$/;
 
 export function createAccessControl(deps: AccessDependencies): AccessControl {
   const { sessions, revoked, shares, log } = deps;
@@ -73,9 +74,9 @@ export function createAccessControl(deps: AccessDependencies): AccessControl {
         if (identity === undefined) drop(client, packet, 'no authenticated session');
         else if (packet.topic.startsWith('$')) drop(client, packet, 'reserved topic');
         else if (identity.kind === 'internal') {
-          if (packet.retain && !DESIRED.test(packet.topic)) packet.retain = false;
+          if (packet.retain && !RETAINED.test(packet.topic)) packet.retain = false;
         } else if (!devicePublishAllowed(identity.deviceId, packet.topic)) drop(client, packet, 'outside the device topics');
-        else packet.retain = false; // only the platform keeps retained messages (…/desired)
+        else packet.retain = false; // only the platform keeps retained messages (…/desired, …/readings/committed)
         done(null);
       },
 
