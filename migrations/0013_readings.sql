@@ -142,11 +142,14 @@ CREATE TABLE device_ingest_progress (
 CALL iotplane_make_tenant_table('device_ingest_progress');
 
 -- Records the sequence numbers of stored messages, one (org, device, seq)
--- triple per message, and returns the devices whose committed_seq moved
--- (a resent message changes nothing: the retained confirmation stands).
--- The first message of a device starts the count when its seq is 0 or 1;
--- a device first seen at a higher number waits for its hole like any other.
--- Devices are locked in id order, so concurrent ingesters cannot deadlock.
+-- triple per message, and returns the devices whose committed_seq moved, or
+-- that sent a number at or below it again (a resend: the device missed its
+-- confirmation, so it is published again). The count starts at the lowest
+-- number seen when that is 0 or 1 — also when it arrives after a higher one
+-- (two writers, or two ingesters, may commit a device's first messages out of
+-- order); a device first seen higher waits for its hole like any other.
+-- The row is created first (ON CONFLICT DO NOTHING), then locked; devices are
+-- locked in id order, so concurrent ingesters cannot deadlock.
 CREATE FUNCTION ingest_record_sequences(p_org uuid[], p_device uuid[], p_seq bigint[])
 RETURNS TABLE (device_id uuid, committed_seq bigint)
 LANGUAGE plpgsql AS $$
@@ -156,7 +159,6 @@ DECLARE
   cur_ahead bigint[];
   cur_since timestamptz;
   merged bigint[];
-  found_row boolean;
   before bigint;
 BEGIN
   FOR d IN
@@ -164,18 +166,17 @@ BEGIN
       FROM unnest(p_org, p_device, p_seq) AS x(org, dev, s)
      GROUP BY x.org, x.dev ORDER BY x.dev
   LOOP
+    INSERT INTO device_ingest_progress AS p (org_id, device_id, updated_at) VALUES (d.org, d.dev, now())
+      ON CONFLICT ON CONSTRAINT device_ingest_progress_pkey DO NOTHING;
     SELECT p.committed_seq, p.ahead, p.ahead_since INTO cur_committed, cur_ahead, cur_since
       FROM device_ingest_progress p WHERE p.org_id = d.org AND p.device_id = d.dev FOR UPDATE;
-    found_row := FOUND;
-    IF NOT found_row THEN
-      cur_ahead := '{}';
-      cur_since := NULL;
-      cur_committed := CASE WHEN d.seqs[1] <= 1 THEN d.seqs[1] - 1 END;
-    END IF;
     before := cur_committed;
     SELECT coalesce(array_agg(DISTINCT s ORDER BY s), '{}') INTO merged
       FROM unnest(cur_ahead || d.seqs) AS s
      WHERE cur_committed IS NULL OR s > cur_committed;
+    IF cur_committed IS NULL AND cardinality(merged) > 0 AND merged[1] <= 1 THEN
+      cur_committed := merged[1] - 1;
+    END IF;
     WHILE cardinality(merged) > 0 AND cur_committed IS NOT NULL AND merged[1] = cur_committed + 1 LOOP
       cur_committed := merged[1];
       merged := merged[2:];
@@ -185,18 +186,13 @@ BEGIN
     ELSIF cur_since IS NULL OR cur_committed IS DISTINCT FROM before THEN
       cur_since := now(); -- the lowest hole is new (or newly the lowest): its wait starts now
     END IF;
-    IF found_row THEN
-      UPDATE device_ingest_progress p
-         SET committed_seq = cur_committed, ahead = merged, ahead_since = cur_since,
-             messages = p.messages + d.n, updated_at = now()
-       WHERE p.org_id = d.org AND p.device_id = d.dev;
-    ELSE
-      INSERT INTO device_ingest_progress (org_id, device_id, committed_seq, ahead, ahead_since, messages, updated_at)
-      VALUES (d.org, d.dev, cur_committed, merged, cur_since, d.n, now());
-    END IF;
+    UPDATE device_ingest_progress p
+       SET committed_seq = cur_committed, ahead = merged, ahead_since = cur_since,
+           messages = p.messages + d.n, updated_at = now()
+     WHERE p.org_id = d.org AND p.device_id = d.dev;
     device_id := d.dev;
     committed_seq := cur_committed;
-    IF cur_committed IS DISTINCT FROM before THEN
+    IF cur_committed IS DISTINCT FROM before OR (before IS NOT NULL AND d.seqs[1] <= before) THEN
       RETURN NEXT;
     END IF;
   END LOOP;

@@ -63,9 +63,9 @@ export async function startReadingsIngest(options: ReadingsIngestOptions): Promi
   const clients: MqttClient[] = [];
 
   const publishCommitted = (deviceId: string, seq: number): void => {
-    const client = clients.find((c) => c.connected);
-    // Not connected now: the next commit of the device, or its resend, confirms it.
-    client?.publish(deviceTopic(deviceId, 'readings/committed'), JSON.stringify({ seq }), { qos: 1, retain: true }, (err) => {
+    // While disconnected, MQTT.js keeps QoS 1 publishes and sends them after reconnecting;
+    // one lost anyway (a crash) is published again when the device resends what it covers.
+    clients[0]?.publish(deviceTopic(deviceId, 'readings/committed'), JSON.stringify({ seq }), { qos: 1, retain: true }, (err) => {
       if (err) log.warn({ err, deviceId }, 'confirmation not published');
     });
   };
@@ -88,7 +88,9 @@ export async function startReadingsIngest(options: ReadingsIngestOptions): Promi
   };
 
   for (let k = 1; k <= options.connections; k += 1) {
-    const client = await connectInternalClient({ url: options.url, ca: options.ca, name: `${options.name}-${k}`, clean: false });
+    // Clean sessions: a persistent one would keep receiving its share of the group while this
+    // process is gone (Mosquitto queues for offline members), stalling those devices until it returns.
+    const client = await connectInternalClient({ url: options.url, ca: options.ca, name: `${options.name}-${k}`, clean: true });
     client.handleMessage = (packet, callback) => {
       take(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
       // Acknowledged on receipt; a full pipeline holds the acknowledgement, which pauses this connection.

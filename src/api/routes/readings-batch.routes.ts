@@ -1,4 +1,5 @@
 import type { HttpItem, HttpItemOutcome } from '../../ingest/readings/readings-pipeline';
+import { AppError } from '../../platform/errors';
 import { defineRoutes } from '../route';
 import type { SchemaRegistry } from '../schema-registry';
 
@@ -31,6 +32,7 @@ export const readingsBatchRoutes = defineRoutes([
     auth: 'member',
     body: 'readings-ingest#/$defs/ReadingsBatchBody',
     responses: { 202: 'readings-ingest#/$defs/ReadingsBatchResult' },
+    problems: [503],
     async handler(ctx) {
       const raw = (ctx.body as { readings: unknown[] }).readings;
       const checked = raw.map((item) => checkItem(ctx.deps.schemas, item));
@@ -40,11 +42,16 @@ export const readingsBatchRoutes = defineRoutes([
         if ('item' in result) valid.push({ index, item: result.item });
         else outcomes.push({ index, outcome: 'rejected', reason: 'INVALID_READING', detail: result.invalid });
       });
-      const ingested = await ctx.deps.readings.pipeline.ingestHttpItems(
-        ctx.principal.orgId,
-        valid.map((v) => v.item),
-        new Date(),
-      );
+      const { pipeline } = ctx.deps.readings;
+      // A full pipeline (database slow or down) holds the request rather than growing without bound.
+      await pipeline.waitForRoom();
+      let ingested: HttpItemOutcome[];
+      try {
+        ingested = await pipeline.ingestHttpItems(ctx.principal.orgId, valid.map((v) => v.item), new Date());
+      } catch (error) {
+        ctx.deps.log.warn({ err: error }, 'readings batch not ingested');
+        throw new AppError('SERVICE_UNAVAILABLE', 'The readings pipeline cannot reach the database; nothing of this batch was stored. Retry later.');
+      }
       // The pipeline numbers the valid items; map back to the request's indexes.
       for (const outcome of ingested) outcomes.push({ ...outcome, index: valid[outcome.index]?.index ?? outcome.index });
       const count = (kind: HttpItemOutcome['outcome']): number => outcomes.filter((o) => o.outcome === kind).length;

@@ -35,6 +35,7 @@ export class SimulatedDevice {
   private readonly buffer: ReadingsBuffer;
   private readonly startedAt = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
+  private stallCheck: NodeJS.Timeout | undefined;
 
   constructor(
     readonly credentials: DeviceCredentials,
@@ -85,20 +86,23 @@ export class SimulatedDevice {
     client.on('connect', () => this.onConnect(client));
     client.on('message', (topic, payload) => this.onMessage(client, topic, payload));
     this.heartbeat = setInterval(() => this.sendHeartbeat(client), this.options.heartbeatMs);
+    // Stalled confirmations (docs/mqtt.md): everything kept goes again, whether or not new readings are due.
+    this.stallCheck = setInterval(() => {
+      if (client.connected && this.buffer.stalled(Date.now(), this.options.resendAfterMs ?? 30_000)) this.resendPending(client);
+    }, 1000);
   }
 
   /** The next readings message: sent now if connected, kept until confirmed either way. */
   publishReadings(now: Date): void {
     const payload = this.buffer.next(now);
     if (!this.client?.connected) return;
+    this.send(this.client, payload);
     this.counters.sent += 1;
-    // Stalled confirmations: everything kept goes again, this message with it.
-    if (this.buffer.stalled(now.getTime(), this.options.resendAfterMs ?? 30_000)) this.resendPending(this.client);
-    else this.send(this.client, payload);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.stallCheck);
     await this.client?.endAsync();
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from '../../platform/logger';
 import { emptyBatch, type ReadingsBatch, type WriteResult } from './readings-writer';
+import { untilItSucceeds } from './retry';
 
 export interface BatcherOptions {
   /** A batch is written once it holds this many rows (readings + quarantined items). */
@@ -26,8 +27,6 @@ interface Pending {
   waiters: (() => void)[];
   timer: NodeJS.Timeout | undefined;
 }
-
-const MAX_BACKOFF_MS = 5_000;
 
 function rowsOf(batch: ReadingsBatch): number {
   return batch.lines.length + batch.quarantine.length;
@@ -71,9 +70,26 @@ export class ReadingsBatcher {
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
+  /**
+   * Counts rows a producer has taken but not yet submitted (a message being
+   * resolved), so `hasRoom()` sees them at once; `submit(part, reserved)` or
+   * `unreserve` settles them.
+   */
+  reserve(rows: number): void {
+    this.buffered += rows;
+  }
+
+  unreserve(rows: number): void {
+    this.buffered -= rows;
+    this.wake();
+  }
+
   /** Adds a part to the open batch; resolves when the transaction holding it has committed. */
-  submit(part: ReadingsBatch): Promise<void> {
-    if (this.stopped) return Promise.reject(new Error('the readings pipeline is stopped'));
+  submit(part: ReadingsBatch, reserved = 0): Promise<void> {
+    if (this.stopped) {
+      this.unreserve(reserved);
+      return Promise.reject(new Error('the readings pipeline is stopped'));
+    }
     const rows = rowsOf(part);
     const pending = this.open();
     const { batch } = pending;
@@ -87,7 +103,7 @@ export class ReadingsBatcher {
       batch.sequences.seqs.push(sequences.seqs[i] ?? 0);
     }
     pending.rows += rows;
-    this.buffered += rows;
+    this.buffered += rows - reserved;
     const committed = new Promise<void>((resolve) => pending.waiters.push(resolve));
     if (pending.rows >= this.options.batchRows) this.close();
     return committed;
@@ -139,21 +155,13 @@ export class ReadingsBatcher {
   }
 
   private async writeWithRetry(pending: Pending): Promise<void> {
-    let backoff = 100;
-    for (let attempt = 1; ; attempt += 1) {
-      const started = process.hrtime.bigint();
-      try {
-        const result = await this.write(pending.batch);
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        this.onWritten({ rows: pending.rows, seconds, result });
-        for (const resolve of pending.waiters) resolve();
-        return;
-      } catch (error) {
-        this.log.warn({ err: error, attempt, rows: pending.rows, retryInMs: backoff }, 'readings batch not written; retrying');
-        await new Promise((resolve) => setTimeout(resolve, backoff));
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-      }
-    }
+    const started = process.hrtime.bigint();
+    const result = await untilItSucceeds(
+      () => this.write(pending.batch),
+      (error, attempt, retryInMs) => this.log.warn({ err: error, attempt, rows: pending.rows, retryInMs }, 'readings batch not written; retrying'),
+    );
+    this.onWritten({ rows: pending.rows, seconds: Number(process.hrtime.bigint() - started) / 1e9, result });
+    for (const resolve of pending.waiters) resolve();
   }
 
   private wake(): void {

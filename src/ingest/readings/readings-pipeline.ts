@@ -4,7 +4,9 @@ import type { QuarantineReason, RejectionReason } from './quarantine-reasons';
 import { qualityName } from './reading-quality';
 import { checkReading, type CheckFailure, type TimeWindow } from './reading-checks';
 import type { ReadingsBatcher } from './readings-batcher';
-import { decodeReadingItem, decodeReadingsMessage, type DeviceReading, type ItemOutcome } from './readings-message';
+import { decodeReadingItem, decodeReadingsMessage, type DecodedMessage, type DeviceReading, type ItemOutcome } from './readings-message';
+import { untilItSucceeds } from './retry';
+import type { Logger } from '../../platform/logger';
 import { dayOf, emptyBatch, readingLine, type QuarantineRow, type ReadingsBatch } from './readings-writer';
 import type { DeviceEntry, SensorDirectory, SensorEntry } from './sensor-directory';
 
@@ -69,6 +71,7 @@ export class ReadingsPipeline {
     private readonly batcher: ReadingsBatcher,
     private readonly metrics: IngestMetrics,
     private readonly windows: PipelineWindows,
+    private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -82,25 +85,48 @@ export class ReadingsPipeline {
 
   /**
    * A readings message a device published (the broker vouches for the
-   * device id: it is the certificate's CN). Resolves when it is committed;
-   * false when the device is unknown to the platform and it was rejected.
+   * device id: it is the certificate's CN). Decoded and counted against the
+   * buffer before this returns, so the caller's `hasRoom()` already sees it.
+   * Resolves true when it is committed; false when the device is unknown to
+   * the platform and the message was rejected. A database that is down
+   * delays it (looked up again until it answers), never drops it.
    */
-  async ingestDeviceMessage(deviceId: string, payload: Buffer, receivedAt: Date): Promise<boolean> {
+  ingestDeviceMessage(deviceId: string, payload: Buffer, receivedAt: Date): Promise<boolean> {
     this.metrics.messages.inc({ source: 'MQTT' });
-    const entry = this.directory.peek(deviceId) ?? (await this.directory.device(deviceId));
-    if (!entry) {
-      this.metrics.rejected.inc({ reason: 'UNKNOWN_DEVICE', source: 'MQTT' });
-      return false;
-    }
-    const received = receivedAt.toISOString();
-    const part = emptyBatch();
     const decoded = decodeReadingsMessage(payload);
+    const rows = decoded.ok ? decoded.items.length : 1;
+    this.batcher.reserve(rows);
+    return this.completeDeviceMessage(deviceId, payload, decoded, rows, receivedAt);
+  }
+
+  private async completeDeviceMessage(deviceId: string, payload: Buffer, decoded: DecodedMessage, reserved: number, receivedAt: Date): Promise<boolean> {
+    let part: ReadingsBatch;
+    try {
+      const entry = this.directory.peek(deviceId) ?? (await this.retrying(() => this.directory.device(deviceId), deviceId));
+      if (!entry) {
+        this.metrics.rejected.inc({ reason: 'UNKNOWN_DEVICE', source: 'MQTT' });
+        this.batcher.unreserve(reserved);
+        return false;
+      }
+      const sensors = decoded.ok ? await this.retrying(() => this.sensorsOf(entry, decoded.items), deviceId) : entry.sensors;
+      part = this.deviceMessagePart(entry, sensors, payload, decoded, receivedAt.toISOString());
+    } catch (error) {
+      this.batcher.unreserve(reserved);
+      throw error;
+    }
+    this.count(part, 'MQTT');
+    await this.batcher.submit(part, reserved);
+    return true;
+  }
+
+  private deviceMessagePart(entry: DeviceEntry, sensors: ReadonlyMap<string, SensorEntry>, payload: Buffer, decoded: DecodedMessage, received: string): ReadingsBatch {
+    const { deviceId } = entry;
+    const part = emptyBatch();
     const seq = decoded.seq ?? null;
     if (!decoded.ok) {
       const raw = payload.toString('utf8');
       this.quarantine(part, entry.orgId, { deviceId, sensorKey: null, sensorId: null, source: 'MQTT', seq, payload: raw, receivedAt: received }, decoded, quarantineId(deviceId, seq, raw));
     } else {
-      const sensors = await this.sensorsOf(entry, decoded.items);
       decoded.items.forEach((item, index) => this.deviceItem(part, entry, sensors, item, { seq, index, receivedAt: received, source: 'MQTT', window: this.windows.live }));
     }
     if (seq !== null) {
@@ -108,9 +134,11 @@ export class ReadingsPipeline {
       part.sequences.deviceIds.push(deviceId);
       part.sequences.seqs.push(seq);
     }
-    this.count(part, 'MQTT');
-    await this.batcher.submit(part);
-    return true;
+    return part;
+  }
+
+  private retrying<T>(fn: () => Promise<T>, deviceId: string): Promise<T> {
+    return untilItSucceeds(fn, (error, attempt, retryInMs) => this.log.warn({ err: error, deviceId, attempt, retryInMs }, 'device lookup failed; retrying'));
   }
 
   /** The HTTP batch door: items of the caller's organization; resolves with each item's outcome once committed. */

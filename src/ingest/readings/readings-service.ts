@@ -60,7 +60,7 @@ export async function startReadingsService(deps: ReadingsServiceDeps): Promise<R
   const pipeline = new ReadingsPipeline(directory, batcher, metrics, {
     live: { maxFutureMs: ingest.maxFutureSeconds * 1000, maxAgeMs: ingest.maxAgeHours * hours },
     backfill: { maxFutureMs: ingest.maxFutureSeconds * 1000, maxAgeMs: ingest.backfillDays * 24 * hours },
-  });
+  }, deps.log);
   return {
     pipeline,
     metrics,

@@ -1,7 +1,7 @@
 import { asWriter } from '../../platform/db/roles';
 import type { Pool } from '../../platform/db/pool';
 import type { CheckpointWatcher } from '../../platform/checkpoints/checkpoint-watcher';
-import type { EventStore, RecordedEvent, Subscription } from '../../platform/event-store/event-store.port';
+import type { EventStore, Position, RecordedEvent, Subscription } from '../../platform/event-store/event-store.port';
 import type { Logger } from '../../platform/logger';
 import { devicesProjection } from '../../projections/devices.projection';
 import { sensorProfilesProjection } from '../../projections/sensor-profiles.projection';
@@ -29,6 +29,7 @@ export interface DeviceEntry {
 const WATCHED_PROJECTIONS = [devicesProjection, sensorsProjection, sensorProfilesProjection, organizationsProjection];
 /** A key unknown in an entry older than this is looked up again before its reading is quarantined. */
 const RELOAD_UNKNOWN_AFTER_MS = 2_000;
+const RESUBSCRIBE_AFTER_MS = 1_000;
 
 interface Row {
   org_id: string;
@@ -52,6 +53,7 @@ export class SensorDirectory {
   private readonly deviceOfSensor = new Map<string, string>();
   private subscription: Subscription | undefined;
   private following: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly pool: Pool,
@@ -64,27 +66,39 @@ export class SensorDirectory {
 
   async start(): Promise<void> {
     await this.watcher.start();
-    const fromPosition = await this.store.headPosition();
-    const eventTypes = WATCHED_PROJECTIONS.flatMap((p) => p.eventTypes);
-    const subscription = this.store.subscribeToAll({ fromPosition, filter: { eventTypes } });
-    this.subscription = subscription;
-    this.following = (async () => {
-      for await (const batch of subscription) {
-        if (batch.events.length === 0) continue;
-        await this.watcher.waitFor(
-          WATCHED_PROJECTIONS.map((p) => p.name),
-          batch.checkpoint,
-          10_000,
-        );
-        for (const event of batch.events) this.invalidate(event);
+    this.following = this.follow(await this.store.headPosition());
+  }
+
+  /**
+   * Follows the events that change entries. Should the subscription fail
+   * (database restart), the cache is cleared — an event may have been
+   * missed — and following starts again from the head, after a pause.
+   */
+  private async follow(fromPosition: Position): Promise<void> {
+    let from = fromPosition;
+    while (!this.stopped) {
+      try {
+        const subscription = this.store.subscribeToAll({ fromPosition: from, filter: { eventTypes: WATCHED_PROJECTIONS.flatMap((p) => p.eventTypes) } });
+        this.subscription = subscription;
+        for await (const batch of subscription) {
+          if (batch.events.length === 0) continue;
+          await this.watcher.waitFor(WATCHED_PROJECTIONS.map((p) => p.name), batch.checkpoint, 10_000);
+          for (const event of batch.events) this.invalidate(event);
+        }
+        return; // closed by stop()
+      } catch (err) {
+        if (this.stopped) return;
+        this.log.warn({ err }, 'sensor directory lost its event subscription; clearing the cache and following again');
+        this.devices.clear();
+        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_AFTER_MS));
+        from = await this.store.headPosition().catch(() => from);
+        this.devices.clear();
       }
-    })().catch((err: unknown) => {
-      this.log.error({ err }, 'sensor directory stopped following events; clearing the cache');
-      this.devices.clear();
-    });
+    }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.subscription?.close();
     await this.following;
   }

@@ -27,6 +27,10 @@ export function createPool(connectionString: string, max = 10, applicationName =
   const pool = new pg.Pool({ connectionString, max, application_name: applicationName, ...(options ? { options } : {}) });
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => undefined);
+  // Nor a checked-out one: pg-pool drops its own listener while a client is
+  // lent, and a connection cut mid-transaction (server restart) would emit an
+  // unheard 'error'. The failing query rejects with it anyway.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
