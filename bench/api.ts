@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { SchemaRegistry } from '../src/api/schema-registry';
 import { createOrganization } from '../src/commands/organizations/organization.handler';
@@ -15,7 +13,8 @@ import type { EventStore } from '../src/platform/event-store/event-store.port';
 import { PostgresEventStore } from '../src/platform/event-store/postgres-event-store';
 import { formatTable, writeReport, type ScenarioResult } from './bench-report';
 import { BENCH_RESOURCES } from './bench-resources';
-import { rawSqlLoop, type RunFigures } from './raw-sql';
+import { startApiProcess, viaApi, waitForApiKey } from './api-process';
+import { rawSqlLoop } from './raw-sql';
 
 /** The resource loaded and read: devices, since src/api/routes/devices.routes.ts exists (else 'sites'). */
 const RESOURCE: keyof typeof BENCH_RESOURCES = 'devices';
@@ -46,46 +45,6 @@ async function admin(url: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-/** Starts bench/api-server.js (projectors + API, as `npm start` runs them) and resolves once it listens. */
-async function startApiProcess(databaseUrl: string, port: number, dataDir: string): Promise<{ stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'api-server.js')], {
-    env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATA_DIR: dataDir,
-      // Request lines at info would measure the terminal; rate limits would measure 429s.
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_KEY: '10000000',
-      RATE_LIMIT_PER_ORG: '10000000',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the API process did not start within 60 s')), 60_000);
-    const onData = (chunk: Buffer): void => {
-      if (!chunk.toString().includes('ready')) return;
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      // From here on only warnings and errors: to stderr, so stdout keeps the figures.
-      child.stdout.pipe(process.stderr);
-      resolve();
-    };
-    child.stdout.on('data', onData);
-    void exited.then((code) => reject(new Error(`the API process exited with ${String(code)}`)));
-  });
-  return {
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }
 
 async function loadRows(store: EventStore, orgId: string): Promise<{ ids: string[]; prepared: string[] }> {
@@ -122,35 +81,6 @@ async function waitForProjection(pool: Pool, orgId: string): Promise<void> {
     if (Date.now() - started > 90_000) throw new Error(`projection did not catch up within 90 s (${count}/${ROWS})`);
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-/** Until the API answers with the organization's key (its projection runs in the API process). */
-async function waitForApiKey(port: number, apiKey: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1/organization`, { headers: { authorization: `Bearer ${apiKey}` } });
-    if (res.ok) return;
-    if (Date.now() > deadline) throw new Error(`the API still answers ${res.status} for the bench key`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function viaApi(port: number, apiKey: string, connections: number, seconds: number, nextPath: () => string): Promise<RunFigures> {
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections,
-    duration: seconds,
-    headers: { authorization: `Bearer ${apiKey}` },
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: nextPath() }) }],
-  });
-  return {
-    requests: result['2xx'],
-    errors: result.non2xx + result.errors,
-    seconds: result.duration,
-    requestsPerSecond: result['2xx'] / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-  };
 }
 
 async function main(): Promise<void> {

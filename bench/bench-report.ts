@@ -37,13 +37,31 @@ export function formatTable(results: readonly ScenarioResult[]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** Writes bench-results/api-<timestamp>.json and returns its path relative to the project. */
-export async function writeReport(settings: Record<string, unknown>, results: readonly ScenarioResult[]): Promise<string> {
+/**
+ * Writes bench-results/<bench>-<timestamp>.json: the body after the time, the
+ * Node version and the core count; returns its path relative to the project.
+ */
+export async function writeBenchResult(bench: string, body: Record<string, unknown>): Promise<string> {
   const dir = path.join(projectRoot(), 'bench-results');
   await mkdir(dir, { recursive: true });
   const at = new Date().toISOString();
-  const file = path.join(dir, `api-${at.replace(/[:.]/g, '-')}.json`);
-  const report = { at, ...settings, node: process.version, cpus: os.cpus().length, results: results.map((r) => ({ ...r, ratio: ratio(r) })) };
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  const file = path.join(dir, `${bench}-${at.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, `${JSON.stringify({ at, node: process.version, cpus: os.cpus().length, ...body }, null, 2)}\n`);
   return path.relative(projectRoot(), file);
+}
+
+/** Writes bench-results/<bench>-<timestamp>.json (API beside raw SQL, with ratios) and returns its path relative to the project. */
+export function writeReport(settings: Record<string, unknown>, results: readonly ScenarioResult[], bench = 'api'): Promise<string> {
+  return writeBenchResult(bench, { ...settings, results: results.map((r) => ({ ...r, ratio: ratio(r) })) });
+}
+
+/** A figure with thousands separators, or – when it is not a number. */
+export const num = (n: number, digits = 0): string =>
+  Number.isFinite(n) ? n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–';
+
+/** A text table: the first two columns left-aligned, the others right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

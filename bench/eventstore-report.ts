@@ -1,7 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { projectRoot } from '../src/platform/project-root';
+import { num, table, writeBenchResult } from './bench-report';
 import type { AppendFigures } from './eventstore-appends';
 import type { CatchUpFigures } from './eventstore-catch-up';
 
@@ -16,14 +13,6 @@ export interface EventStoreReport {
   readonly appends: readonly AppendComparison[];
   readonly seed: { readonly events: number; readonly seconds: number };
   readonly catchUp: readonly CatchUpFigures[];
-}
-
-const num = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 /** Appends: both sides and the ratio event store / raw INSERT; then catch-up rates. */
@@ -44,12 +33,7 @@ export function formatReport(report: EventStoreReport): string {
 }
 
 /** Writes bench-results/eventstore-<timestamp>.json; returns its path relative to the project. */
-export async function writeReport(report: EventStoreReport): Promise<string> {
-  const dir = path.join(projectRoot(), 'bench-results');
-  await mkdir(dir, { recursive: true });
-  const at = new Date().toISOString();
-  const file = path.join(dir, `eventstore-${at.replace(/[:.]/g, '-')}.json`);
+export function writeReport(report: EventStoreReport): Promise<string> {
   const ratios = report.appends.map((a) => ({ scenario: a.scenario, appendsPerSecond: a.eventStore.perSecond / a.raw.perSecond }));
-  await writeFile(file, `${JSON.stringify({ at, node: process.version, cpus: os.cpus().length, ...report, ratios }, null, 2)}\n`);
-  return path.relative(projectRoot(), file);
+  return writeBenchResult('eventstore', { ...report, ratios });
 }

@@ -4,6 +4,7 @@ import { sitesProjection } from '../src/projections/sites.projection';
 import { appendLoad, combineRuns, throughEventStore, throughRawInsert, type AppendOne, type AppendRun } from './eventstore-appends';
 import { countedByStreamCounts, createStreamCountsTable, seedSiteEvents, streamCountsProjection, timeCatchUp, type CatchUpFigures } from './eventstore-catch-up';
 import { openBenchDatabase, serverSettings } from './eventstore-database';
+import { say, size } from './bench-settings';
 import { formatReport, writeReport, type AppendComparison } from './eventstore-report';
 
 /**
@@ -14,13 +15,6 @@ import { formatReport, writeReport, type AppendComparison } from './eventstore-r
  * Sizes: BENCH_SINGLE_APPENDS, BENCH_STREAM_APPENDS, BENCH_STREAMS,
  * BENCH_WRITERS, BENCH_EVENTS, BENCH_SITES_EVENTS (0 skips), BENCH_BATCH, BENCH_ROUNDS.
  */
-function size(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number, got "${raw}"`);
-  return Number(raw);
-}
-
 const sizes = {
   singleAppends: size('BENCH_SINGLE_APPENDS', 3000),
   streamAppends: size('BENCH_STREAM_APPENDS', 20_000),
@@ -31,8 +25,6 @@ const sizes = {
   batchSize: size('BENCH_BATCH', 500),
   rounds: Math.max(1, size('BENCH_ROUNDS', 4)),
 };
-
-const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 /**
  * Both sides in alternating rounds (ABBA…), so a change of machine load
