@@ -155,8 +155,8 @@ export async function pipelineCost(workload: Workload, limit: number): Promise<P
   const batcher = new ReadingsBatcher(
     async (batch) => {
       batches += 1;
-      sink += batch.lines.join('').length;
-      return { inserted: batch.lines.length, duplicates: 0, committed: [] };
+      sink += batch.chunks.join('').length;
+      return { inserted: batch.readingRows, duplicates: 0, committed: [] };
     },
     () => undefined,
     log,
@@ -167,14 +167,16 @@ export async function pipelineCost(workload: Workload, limit: number): Promise<P
   const pipeline = new ReadingsPipeline(directory, batcher, metrics, { live: window, backfill: window }, log);
   const run = async (): Promise<number> => {
     let messages = 0;
-    // As the MQTT door keeps them: a set of messages not yet committed.
+    // As the MQTT door keeps them: the messages that needed a lookup, until taken.
     const inFlight = new Set<Promise<unknown>>();
     for (let seq = 1; seq <= workload.messagesPerDevice && messages < limit; seq += 1) {
       for (const [d, device] of workload.devices.entries()) {
         if (!pipeline.hasRoom()) await pipeline.waitForRoom();
-        const done = pipeline.ingestDeviceMessage(device.deviceId, workload.payload(d, seq), new Date());
-        inFlight.add(done);
-        void done.finally(() => inFlight.delete(done));
+        const taken = pipeline.takeDeviceMessage(device.deviceId, workload.payload(d, seq));
+        if (taken !== true) {
+          inFlight.add(taken);
+          void taken.finally(() => inFlight.delete(taken));
+        }
         messages += 1;
       }
     }

@@ -99,7 +99,7 @@ beforeAll(async () => {
   };
   // The MQTT door's own call (what the ingest does with a message the broker delivered).
   await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(await api.deps.readings.pipeline.ingestDeviceMessage(deviceId, Buffer.from(WHOLE_MESSAGE), new Date())).toBe(true);
+  expect(await api.deps.readings.pipeline.ingestDeviceMessage(deviceId, Buffer.from(WHOLE_MESSAGE))).toBe(true);
   const mqtt = await list({ source: 'MQTT' });
   for (const [name, id] of Object.entries(ids)) entries[name as keyof typeof ids] = await inspect(id);
   entries.wholeMessage = mqtt[0] as Entry;

@@ -1,4 +1,5 @@
 import { checkReading } from '../src/ingest/readings/reading-checks';
+import { isDateTime } from '../src/platform/mqtt/date-time-format';
 import { ReadingsBatcher, type BatchReport } from '../src/ingest/readings/readings-batcher';
 import { decodeReadingsMessage } from '../src/ingest/readings/readings-message';
 import { dayOf, emptyBatch, readingLine, type ReadingsBatch, type WriteResult } from '../src/ingest/readings/readings-writer';
@@ -28,6 +29,20 @@ describe('decoding readings messages', () => {
   });
 });
 
+describe('RFC 3339 timestamps', () => {
+  it.each(['2026-01-02T03:04:05Z', '2024-02-29T00:00:00.5+01:00', '2026-12-31t23:59:59.123456789z', '2026-06-01T12:00:00-11:30'])('accepts %s', (text) => {
+    expect(isDateTime(text)).toBe(true);
+  });
+
+  // Days past the month's end and 24:00 are what JavaScript's Date.parse lets through and Postgres refuses.
+  it.each(['2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T23:59:60Z', '2026-01-01T00:00:00', '2026-01-01 00:00:00Z', '2026-01-01T00:00:00+24:00', '2026-1-01T00:00:00Z'])(
+    'refuses %s',
+    (text) => {
+      expect(isDateTime(text)).toBe(false);
+    },
+  );
+});
+
 describe('checking a reading', () => {
   const sensor: SensorEntry = { sensorId: 's', orgId: 'o', deviceId: 'd', key: 'temp', validRange: { min: -40, max: 85 }, retentionDays: 30 };
   const now = Date.parse('2026-06-01T00:00:00Z');
@@ -51,7 +66,8 @@ describe('checking a reading', () => {
 
 function part(rows: number): ReadingsBatch {
   const batch = emptyBatch();
-  for (let i = 0; i < rows; i += 1) batch.lines.push(readingLine('o', 'd', 's', ts, i, ts, null, 0));
+  for (let i = 0; i < rows; i += 1) batch.chunks.push(readingLine('o', 'd', 's', ts, i, ts, null, 0));
+  batch.readingRows = rows;
   batch.days.add(dayOf(Date.parse(ts)));
   return batch;
 }
@@ -65,8 +81,8 @@ describe('batching', () => {
         failures -= 1;
         throw new Error('database unavailable');
       }
-      written.push(batch.lines.length);
-      return { inserted: batch.lines.length, duplicates: 0, committed: [] };
+      written.push(batch.readingRows);
+      return { inserted: batch.readingRows, duplicates: 0, committed: [] };
     };
     const reports: BatchReport[] = [];
     const { log } = capturedLogger('silent');

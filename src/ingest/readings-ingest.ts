@@ -79,8 +79,10 @@ export async function startReadingsIngest(options: ReadingsIngestOptions): Promi
       service.metrics.unattributed.inc();
       return;
     }
-    const done = pipeline.ingestDeviceMessage(deviceId, payload, new Date()).catch((err: unknown) => {
-      // Only an unexpected failure gets here (database errors are retried by the batcher): the device resends.
+    const taken = pipeline.takeDeviceMessage(deviceId, payload);
+    if (taken === true) return; // the hot path: taken synchronously into the open batch
+    const done = taken.catch((err: unknown) => {
+      // Only an unexpected failure gets here (database errors are retried): the device resends.
       log.error({ err, deviceId }, 'readings message not ingested');
     });
     inFlight.add(done);

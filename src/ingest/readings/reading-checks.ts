@@ -16,6 +16,7 @@ export interface CheckFailure {
 
 /** The checks of a decoded reading against its sensor and the clock; undefined when it may be stored. */
 export function checkReading(reading: DeviceReading, sensor: SensorEntry, now: number, window: TimeWindow): CheckFailure | undefined {
+  if (!Number.isFinite(reading.tsMs)) return { reason: 'INVALID_READING', detail: `ts ${reading.ts} is not a representable time` };
   if (!Number.isFinite(reading.value)) return { reason: 'NON_FINITE_VALUE', detail: `value ${String(reading.value)} is not finite` };
   if (reading.tsMs > now + window.maxFutureMs) {
     return { reason: 'TIMESTAMP_IN_FUTURE', detail: `ts ${reading.ts} is more than ${window.maxFutureMs / 1000} s ahead of the platform clock` };

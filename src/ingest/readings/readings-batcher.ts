@@ -26,15 +26,19 @@ interface Pending {
   rows: number;
   waiters: (() => void)[];
   timer: NodeJS.Timeout | undefined;
+  /** Old enough to go, waiting for a free writer. */
+  due: boolean;
 }
 
 function rowsOf(batch: ReadingsBatch): number {
-  return batch.lines.length + batch.quarantine.length;
+  return batch.readingRows + batch.quarantine.length;
 }
 
 /**
  * Gathers the pipeline's output into batches by size or age and hands each
- * to the writer, a few transactions at a time. A failed write (database
+ * to the writer, a few transactions at a time. A batch that is old enough
+ * while every writer is busy keeps filling until one is free (or it is
+ * full): fewer, larger transactions when the database is the bottleneck. A failed write (database
  * down or slow) is retried with backoff until it succeeds; meanwhile the
  * rows stay counted, so `hasRoom()` turns false and the doors stop taking
  * messages instead of dropping them.
@@ -84,16 +88,37 @@ export class ReadingsBatcher {
     this.wake();
   }
 
-  /** Adds a part to the open batch; resolves when the transaction holding it has committed. */
+  /**
+   * The open batch, for a producer to append to directly (the hot path:
+   * no intermediate batch per message); `added` then accounts for it.
+   */
+  open(): ReadingsBatch {
+    return this.pending().batch;
+  }
+
+  /** Resolves when the open batch (what was appended so far and is appended until it closes) has committed. */
+  committed(): Promise<void> {
+    const pending = this.pending();
+    return new Promise<void>((resolve) => pending.waiters.push(resolve));
+  }
+
+  /** Accounts for rows appended to the open batch, `reserved` of them reserved before. */
+  added(rows: number, reserved = 0): void {
+    const pending = this.pending();
+    pending.rows += rows;
+    this.buffered += rows - reserved;
+    if (pending.rows >= this.options.batchRows) this.close();
+  }
+
+  /** Adds a part built elsewhere to the open batch; resolves when the transaction holding it has committed. */
   submit(part: ReadingsBatch, reserved = 0): Promise<void> {
     if (this.stopped) {
       this.unreserve(reserved);
       return Promise.reject(new Error('the readings pipeline is stopped'));
     }
-    const rows = rowsOf(part);
-    const pending = this.open();
-    const { batch } = pending;
-    for (const line of part.lines) batch.lines.push(line);
+    const { batch } = this.pending();
+    for (const chunk of part.chunks) batch.chunks.push(chunk);
+    batch.readingRows += part.readingRows;
     for (const day of part.days) batch.days.add(day);
     for (const row of part.quarantine) batch.quarantine.push(row);
     const { sequences } = part;
@@ -102,10 +127,8 @@ export class ReadingsBatcher {
       batch.sequences.deviceIds.push(sequences.deviceIds[i] ?? '');
       batch.sequences.seqs.push(sequences.seqs[i] ?? 0);
     }
-    pending.rows += rows;
-    this.buffered += rows - reserved;
-    const committed = new Promise<void>((resolve) => pending.waiters.push(resolve));
-    if (pending.rows >= this.options.batchRows) this.close();
+    const committed = this.committed();
+    this.added(rowsOf(part), reserved);
     return committed;
   }
 
@@ -121,11 +144,13 @@ export class ReadingsBatcher {
     this.stopped = true;
   }
 
-  private open(): Pending {
+  private pending(): Pending {
     if (this.current) return this.current;
-    const pending: Pending = { batch: emptyBatch(), rows: 0, waiters: [], timer: undefined };
+    const pending: Pending = { batch: emptyBatch(), rows: 0, waiters: [], timer: undefined, due: false };
     pending.timer = setTimeout(() => {
-      if (this.current === pending) this.close();
+      if (this.current !== pending) return;
+      if (this.inFlight < this.options.writers) this.close();
+      else pending.due = true;
     }, this.options.flushMs);
     this.current = pending;
     return pending;
@@ -149,7 +174,8 @@ export class ReadingsBatcher {
         this.inFlight -= 1;
         this.buffered -= pending.rows;
         this.wake();
-        this.pump();
+        if (this.current?.due) this.close();
+        else this.pump();
       });
     }
   }

@@ -41,6 +41,11 @@ export interface QuarantinedEntry {
   readonly payload: string;
 }
 
+/** A counter with its labels bound. */
+interface Increment {
+  inc(value?: number): void;
+}
+
 /** Deterministic, so a message delivered twice is quarantined once. */
 function quarantineId(...parts: readonly (string | number | null)[]): string {
   const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
@@ -53,9 +58,28 @@ function readingJson(reading: DeviceReading): string {
   return JSON.stringify(quality === 0 ? { sensor, ts, value } : { sensor, ts, value, quality: qualityName(quality) });
 }
 
+function lineOf(sensor: SensorEntry, reading: DeviceReading, receivedAt: string, seq: number | null): string {
+  return readingLine(sensor.orgId, sensor.deviceId, sensor.sensorId, reading.ts, reading.value, receivedAt, seq, reading.quality);
+}
+
 function store(part: ReadingsBatch, sensor: SensorEntry, reading: DeviceReading, receivedAt: string, seq: number | null): void {
-  part.lines.push(readingLine(sensor.orgId, sensor.deviceId, sensor.sensorId, reading.ts, reading.value, receivedAt, seq, reading.quality));
+  part.chunks.push(lineOf(sensor, reading, receivedAt, seq));
+  part.readingRows += 1;
   part.days.add(dayOf(reading.tsMs));
+}
+
+/** The time a message arrived, as ISO text; formatted at most once per millisecond. */
+function receivedClock(): () => string {
+  let at = 0;
+  let text = '';
+  return () => {
+    const now = Date.now();
+    if (now !== at) {
+      at = now;
+      text = new Date(now).toISOString();
+    }
+    return text;
+  };
 }
 
 /**
@@ -73,7 +97,16 @@ export class ReadingsPipeline {
     private readonly windows: PipelineWindows,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    // Label children bound once: the hot path increments without hashing labels.
+    this.counters = {
+      mqttMessages: metrics.messages.labels('MQTT'),
+      mqttAccepted: metrics.readings.labels('accepted', 'MQTT'),
+    };
+  }
+
+  private readonly counters: { readonly mqttMessages: Increment; readonly mqttAccepted: Increment };
+  private readonly received = receivedClock();
 
   hasRoom(): boolean {
     return this.batcher.hasRoom();
@@ -85,22 +118,34 @@ export class ReadingsPipeline {
 
   /**
    * A readings message a device published (the broker vouches for the
-   * device id: it is the certificate's CN). Decoded and counted against the
-   * buffer before this returns, so the caller's `hasRoom()` already sees it.
-   * Resolves true when it is committed; false when the device is unknown to
-   * the platform and the message was rejected. A database that is down
-   * delays it (looked up again until it answers), never drops it.
+   * device id: it is the certificate's CN), taken into the open batch. The
+   * hot path — device and sensors cached — is synchronous and allocates no
+   * promise; otherwise the message counts against the buffer at once and the
+   * returned promise settles when it is taken (false: unknown device,
+   * rejected). A database that is down delays a lookup, never drops the message.
    */
-  ingestDeviceMessage(deviceId: string, payload: Buffer, receivedAt: Date): Promise<boolean> {
-    this.metrics.messages.inc({ source: 'MQTT' });
+  takeDeviceMessage(deviceId: string, payload: Buffer): true | Promise<boolean> {
+    this.counters.mqttMessages.inc();
     const decoded = decodeReadingsMessage(payload);
+    const received = this.received();
+    const entry = this.directory.peek(deviceId);
+    if (entry && (!decoded.ok || decoded.items.every((item) => !item.ok || entry.sensors.has(item.reading.sensor)))) {
+      this.appendDeviceMessage(entry, entry.sensors, payload, decoded, received, 0);
+      return true;
+    }
     const rows = decoded.ok ? decoded.items.length : 1;
     this.batcher.reserve(rows);
-    return this.completeDeviceMessage(deviceId, payload, decoded, rows, receivedAt);
+    return this.completeDeviceMessage(deviceId, payload, decoded, rows, received);
   }
 
-  private async completeDeviceMessage(deviceId: string, payload: Buffer, decoded: DecodedMessage, reserved: number, receivedAt: Date): Promise<boolean> {
-    let part: ReadingsBatch;
+  /** As `takeDeviceMessage`, resolving once the message is committed (for callers that wait: tests, tools). */
+  async ingestDeviceMessage(deviceId: string, payload: Buffer): Promise<boolean> {
+    const taken = await this.takeDeviceMessage(deviceId, payload);
+    if (taken) await this.batcher.drain();
+    return taken;
+  }
+
+  private async completeDeviceMessage(deviceId: string, payload: Buffer, decoded: DecodedMessage, reserved: number, received: string): Promise<boolean> {
     try {
       const entry = this.directory.peek(deviceId) ?? (await this.retrying(() => this.directory.device(deviceId), deviceId));
       if (!entry) {
@@ -109,32 +154,46 @@ export class ReadingsPipeline {
         return false;
       }
       const sensors = decoded.ok ? await this.retrying(() => this.sensorsOf(entry, decoded.items), deviceId) : entry.sensors;
-      part = this.deviceMessagePart(entry, sensors, payload, decoded, receivedAt.toISOString());
+      this.appendDeviceMessage(entry, sensors, payload, decoded, received, reserved);
+      return true;
     } catch (error) {
       this.batcher.unreserve(reserved);
       throw error;
     }
-    this.count(part, 'MQTT');
-    await this.batcher.submit(part, reserved);
-    return true;
   }
 
-  private deviceMessagePart(entry: DeviceEntry, sensors: ReadonlyMap<string, SensorEntry>, payload: Buffer, decoded: DecodedMessage, received: string): ReadingsBatch {
-    const { deviceId } = entry;
-    const part = emptyBatch();
+  /** Appends a message's readings (one COPY chunk), quarantined items and sequence number to the open batch. */
+  private appendDeviceMessage(entry: DeviceEntry, sensors: ReadonlyMap<string, SensorEntry>, payload: Buffer, decoded: DecodedMessage, received: string, reserved: number): void {
+    const { deviceId, orgId } = entry;
+    const batch = this.batcher.open();
     const seq = decoded.seq ?? null;
+    const quarantinedBefore = batch.quarantine.length;
+    let stored = 0;
     if (!decoded.ok) {
       const raw = payload.toString('utf8');
-      this.quarantine(part, entry.orgId, { deviceId, sensorKey: null, sensorId: null, source: 'MQTT', seq, payload: raw, receivedAt: received }, decoded, quarantineId(deviceId, seq, raw));
+      this.quarantine(batch, orgId, { deviceId, sensorKey: null, sensorId: null, source: 'MQTT', seq, payload: raw, receivedAt: received }, decoded, quarantineId(deviceId, seq, raw));
     } else {
-      decoded.items.forEach((item, index) => this.deviceItem(part, entry, sensors, item, { seq, index, receivedAt: received, source: 'MQTT', window: this.windows.live }));
+      let text = '';
+      decoded.items.forEach((item, index) => {
+        const line = this.deviceItem(batch, entry, sensors, item, { seq, index, receivedAt: received, source: 'MQTT', window: this.windows.live });
+        if (line === undefined) return;
+        text += line;
+        stored += 1;
+      });
+      if (stored > 0) {
+        batch.chunks.push(text);
+        batch.readingRows += stored;
+      }
     }
     if (seq !== null) {
-      part.sequences.orgIds.push(entry.orgId);
-      part.sequences.deviceIds.push(deviceId);
-      part.sequences.seqs.push(seq);
+      batch.sequences.orgIds.push(orgId);
+      batch.sequences.deviceIds.push(deviceId);
+      batch.sequences.seqs.push(seq);
     }
-    return part;
+    if (stored > 0) this.counters.mqttAccepted.inc(stored);
+    const quarantined = batch.quarantine.length - quarantinedBefore;
+    if (quarantined > 0) this.metrics.readings.inc({ outcome: 'quarantined', source: 'MQTT' }, quarantined);
+    this.batcher.added(stored + quarantined, reserved);
   }
 
   private retrying<T>(fn: () => Promise<T>, deviceId: string): Promise<T> {
@@ -198,7 +257,7 @@ export class ReadingsPipeline {
       if (item.ok && sensor) store(part, sensor, item.reading, received, null);
     }
     await this.batcher.submit(part);
-    this.metrics.readings.inc({ outcome: 'stored', source: 'HTTP' }, part.lines.length);
+    this.metrics.readings.inc({ outcome: 'accepted', source: 'HTTP' }, part.readingRows);
     return undefined;
   }
 
@@ -217,23 +276,25 @@ export class ReadingsPipeline {
     return sensors;
   }
 
+  /** One reading of a device message: its COPY line, or undefined when it went to quarantine. */
   private deviceItem(
-    part: ReadingsBatch,
+    batch: ReadingsBatch,
     entry: DeviceEntry,
     sensors: ReadonlyMap<string, SensorEntry>,
     item: ItemOutcome,
     at: { seq: number | null; index: number; receivedAt: string; source: 'MQTT'; window: TimeWindow },
-  ): void {
+  ): string | undefined {
     const key = item.ok ? item.reading.sensor : null;
     const sensor = key === null ? undefined : sensors.get(key);
     const failure = entry.decommissioned ? { reason: 'DEVICE_DECOMMISSIONED' as const, detail: 'the device is decommissioned' } : this.failureOf(item, sensor, at.window);
-    if (failure) {
+    if (failure || !item.ok || !sensor) {
       const payload = item.ok ? readingJson(item.reading) : item.payload;
       const where = { deviceId: entry.deviceId, sensorKey: key, sensorId: sensor?.sensorId ?? null, source: at.source, seq: at.seq, payload, receivedAt: at.receivedAt };
-      this.quarantine(part, entry.orgId, where, failure, quarantineId(entry.deviceId, at.seq, at.index, payload));
-    } else if (item.ok && sensor) {
-      store(part, sensor, item.reading, at.receivedAt, at.seq);
+      this.quarantine(batch, entry.orgId, where, failure ?? { reason: 'UNKNOWN_SENSOR', detail: 'unknown sensor' }, quarantineId(entry.deviceId, at.seq, at.index, payload));
+      return undefined;
     }
+    batch.days.add(dayOf(item.reading.tsMs));
+    return lineOf(sensor, item.reading, at.receivedAt, at.seq);
   }
 
   private failureOf(item: ItemOutcome, sensor: SensorEntry | undefined, window: TimeWindow): CheckFailure | undefined {
@@ -272,7 +333,7 @@ export class ReadingsPipeline {
   }
 
   private count(part: ReadingsBatch, source: 'MQTT' | 'HTTP'): void {
-    if (part.lines.length > 0) this.metrics.readings.inc({ outcome: 'accepted', source }, part.lines.length);
+    if (part.readingRows > 0) this.metrics.readings.inc({ outcome: 'accepted', source }, part.readingRows);
     if (part.quarantine.length > 0) this.metrics.readings.inc({ outcome: 'quarantined', source }, part.quarantine.length);
   }
 }

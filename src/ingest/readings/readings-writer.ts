@@ -22,9 +22,12 @@ export interface QuarantineRow {
   readonly receivedAt: string;
 }
 
-/** What one transaction stores: reading rows as COPY text lines, quarantined items, and the device messages they complete. */
+/** What one transaction stores: reading rows as COPY text, quarantined items, and the device messages they complete. */
 export interface ReadingsBatch {
-  readonly lines: string[];
+  /** COPY text, one or more whole lines per chunk (a message's readings are one chunk). */
+  readonly chunks: string[];
+  /** Reading rows in `chunks`. */
+  readingRows: number;
   /** UTC day numbers (ms / 86 400 000) the lines fall in, for their partitions. */
   readonly days: Set<number>;
   readonly quarantine: QuarantineRow[];
@@ -39,7 +42,7 @@ export interface WriteResult {
 }
 
 export function emptyBatch(): ReadingsBatch {
-  return { lines: [], days: new Set(), quarantine: [], sequences: { orgIds: [], deviceIds: [], seqs: [] } };
+  return { chunks: [], readingRows: 0, days: new Set(), quarantine: [], sequences: { orgIds: [], deviceIds: [], seqs: [] } };
 }
 
 /** One COPY text line (no field needs escaping: uuids, RFC 3339 times, numbers). */
@@ -103,7 +106,7 @@ export class ReadingsWriter {
     try {
       await client.query(`BEGIN; SET LOCAL ROLE ${WRITER_ROLE}`);
       let inserted = 0;
-      if (batch.lines.length > 0) inserted = deduplicate ? await copyDeduplicated(client, batch.lines) : await copy(client, 'readings', batch.lines);
+      if (batch.readingRows > 0) inserted = deduplicate ? await copyDeduplicated(client, batch) : await copy(client, 'readings', batch);
       if (batch.quarantine.length > 0) await insertQuarantine(client, batch.quarantine);
       let committed: WriteResult['committed'] = [];
       if (batch.sequences.seqs.length > 0) {
@@ -114,7 +117,7 @@ export class ReadingsWriter {
         committed = rows.map((row) => ({ deviceId: row.device_id, seq: row.committed_seq }));
       }
       await client.query('COMMIT');
-      return { inserted, duplicates: batch.lines.length - inserted, committed };
+      return { inserted, duplicates: batch.readingRows - inserted, committed };
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
         broken = rollbackError as Error;
@@ -126,15 +129,15 @@ export class ReadingsWriter {
   }
 }
 
-async function copy(client: PoolClient, table: string, lines: readonly string[]): Promise<number> {
+async function copy(client: PoolClient, table: string, batch: ReadingsBatch): Promise<number> {
   const stream = client.query(copyFrom(`COPY ${table} ${READING_COLUMNS} FROM STDIN`));
-  await pipeline(Readable.from([lines.join('')]), stream);
-  return stream.rowCount ?? lines.length;
+  await pipeline(Readable.from([batch.chunks.join('')]), stream);
+  return stream.rowCount ?? batch.readingRows;
 }
 
-async function copyDeduplicated(client: PoolClient, lines: readonly string[]): Promise<number> {
+async function copyDeduplicated(client: PoolClient, batch: ReadingsBatch): Promise<number> {
   await client.query('CREATE TEMP TABLE readings_staging (LIKE readings INCLUDING DEFAULTS) ON COMMIT DROP');
-  await copy(client, 'readings_staging', lines);
+  await copy(client, 'readings_staging', batch);
   const { rowCount } = await client.query(`INSERT INTO readings ${READING_COLUMNS} SELECT ${READING_COLUMNS.slice(1, -1)} FROM readings_staging ON CONFLICT DO NOTHING`);
   return rowCount ?? 0;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { projectRoot } from '../project-root';
+import { isDateTime } from './date-time-format';
 
 let ajv: Ajv2020 | undefined;
 
@@ -11,6 +12,7 @@ function mqttAjv(): Ajv2020 {
   if (ajv) return ajv;
   ajv = new Ajv2020({ allErrors: false, strict: true });
   addFormats(ajv);
+  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
   return ajv;
 }
 
