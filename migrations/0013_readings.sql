@@ -171,16 +171,17 @@ BEGIN
     SELECT p.committed_seq, p.ahead, p.ahead_since INTO cur_committed, cur_ahead, cur_since
       FROM device_ingest_progress p WHERE p.org_id = d.org AND p.device_id = d.dev FOR UPDATE;
     before := cur_committed;
-    SELECT coalesce(array_agg(DISTINCT s ORDER BY s), '{}') INTO merged
-      FROM unnest(cur_ahead || d.seqs) AS s
-     WHERE cur_committed IS NULL OR s > cur_committed;
-    IF cur_committed IS NULL AND cardinality(merged) > 0 AND merged[1] <= 1 THEN
-      cur_committed := merged[1] - 1;
+    IF cur_committed IS NULL AND least(d.seqs[1], cur_ahead[1]) <= 1 THEN
+      cur_committed := least(d.seqs[1], cur_ahead[1]) - 1;
     END IF;
-    WHILE cardinality(merged) > 0 AND cur_committed IS NOT NULL AND merged[1] = cur_committed + 1 LOOP
-      cur_committed := merged[1];
-      merged := merged[2:];
-    END LOOP;
+    -- Sorted distinct numbers above the count, numbered 1..k: those with
+    -- s - k = committed continue it without a hole; the rest stay ahead.
+    SELECT coalesce(max(t.s) FILTER (WHERE t.s - t.rn = cur_committed), cur_committed),
+           coalesce(array_agg(t.s ORDER BY t.s) FILTER (WHERE cur_committed IS NULL OR t.s - t.rn > cur_committed), '{}')
+      INTO cur_committed, merged
+      FROM (SELECT u.s, row_number() OVER (ORDER BY u.s) AS rn
+              FROM (SELECT DISTINCT x AS s FROM unnest(cur_ahead || d.seqs) AS x
+                     WHERE cur_committed IS NULL OR x > cur_committed) u) t;
     IF cardinality(merged) = 0 THEN
       cur_since := NULL;
     ELSIF cur_since IS NULL OR cur_committed IS DISTINCT FROM before THEN
