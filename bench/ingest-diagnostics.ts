@@ -155,7 +155,7 @@ export async function pipelineCost(workload: Workload, limit: number): Promise<P
   const batcher = new ReadingsBatcher(
     async (batch) => {
       batches += 1;
-      sink += batch.chunks.join('').length;
+      sink += batch.copy.byteLength;
       return { inserted: batch.readingRows, duplicates: 0, committed: [] };
     },
     () => undefined,

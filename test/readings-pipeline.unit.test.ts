@@ -66,7 +66,7 @@ describe('checking a reading', () => {
 
 function part(rows: number): ReadingsBatch {
   const batch = emptyBatch();
-  for (let i = 0; i < rows; i += 1) batch.chunks.push(readingLine('o', 'd', 's', ts, i, ts, null, 0));
+  for (let i = 0; i < rows; i += 1) batch.copy.append(readingLine('o', 'd', 's', ts, i, ts, null, 0));
   batch.readingRows = rows;
   batch.days.add(dayOf(Date.parse(ts)));
   return batch;

@@ -117,7 +117,7 @@ export class ReadingsBatcher {
       return Promise.reject(new Error('the readings pipeline is stopped'));
     }
     const { batch } = this.pending();
-    for (const chunk of part.chunks) batch.chunks.push(chunk);
+    batch.copy.append(part.copy.bytes().toString('latin1'));
     batch.readingRows += part.readingRows;
     for (const day of part.days) batch.days.add(day);
     for (const row of part.quarantine) batch.quarantine.push(row);

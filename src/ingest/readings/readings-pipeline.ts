@@ -41,11 +41,6 @@ export interface QuarantinedEntry {
   readonly payload: string;
 }
 
-/** A counter with its labels bound. */
-interface Increment {
-  inc(value?: number): void;
-}
-
 /** Deterministic, so a message delivered twice is quarantined once. */
 function quarantineId(...parts: readonly (string | number | null)[]): string {
   const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
@@ -63,7 +58,7 @@ function lineOf(sensor: SensorEntry, reading: DeviceReading, receivedAt: string,
 }
 
 function store(part: ReadingsBatch, sensor: SensorEntry, reading: DeviceReading, receivedAt: string, seq: number | null): void {
-  part.chunks.push(lineOf(sensor, reading, receivedAt, seq));
+  part.copy.append(lineOf(sensor, reading, receivedAt, seq));
   part.readingRows += 1;
   part.days.add(dayOf(reading.tsMs));
 }
@@ -97,15 +92,8 @@ export class ReadingsPipeline {
     private readonly windows: PipelineWindows,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-  ) {
-    // Label children bound once: the hot path increments without hashing labels.
-    this.counters = {
-      mqttMessages: metrics.messages.labels('MQTT'),
-      mqttAccepted: metrics.readings.labels('accepted', 'MQTT'),
-    };
-  }
+  ) {}
 
-  private readonly counters: { readonly mqttMessages: Increment; readonly mqttAccepted: Increment };
   private readonly received = receivedClock();
 
   hasRoom(): boolean {
@@ -125,7 +113,7 @@ export class ReadingsPipeline {
    * rejected). A database that is down delays a lookup, never drops the message.
    */
   takeDeviceMessage(deviceId: string, payload: Buffer): true | Promise<boolean> {
-    this.counters.mqttMessages.inc();
+    this.metrics.hot.mqttMessages += 1;
     const decoded = decodeReadingsMessage(payload);
     const received = this.received();
     const entry = this.directory.peek(deviceId);
@@ -162,7 +150,7 @@ export class ReadingsPipeline {
     }
   }
 
-  /** Appends a message's readings (one COPY chunk), quarantined items and sequence number to the open batch. */
+  /** Appends a message's readings, quarantined items and sequence number to the open batch. */
   private appendDeviceMessage(entry: DeviceEntry, sensors: ReadonlyMap<string, SensorEntry>, payload: Buffer, decoded: DecodedMessage, received: string, reserved: number): void {
     const { deviceId, orgId } = entry;
     const batch = this.batcher.open();
@@ -173,24 +161,20 @@ export class ReadingsPipeline {
       const raw = payload.toString('utf8');
       this.quarantine(batch, orgId, { deviceId, sensorKey: null, sensorId: null, source: 'MQTT', seq, payload: raw, receivedAt: received }, decoded, quarantineId(deviceId, seq, raw));
     } else {
-      let text = '';
       decoded.items.forEach((item, index) => {
         const line = this.deviceItem(batch, entry, sensors, item, { seq, index, receivedAt: received, source: 'MQTT', window: this.windows.live });
         if (line === undefined) return;
-        text += line;
+        batch.copy.append(line);
         stored += 1;
       });
-      if (stored > 0) {
-        batch.chunks.push(text);
-        batch.readingRows += stored;
-      }
+      batch.readingRows += stored;
     }
     if (seq !== null) {
       batch.sequences.orgIds.push(orgId);
       batch.sequences.deviceIds.push(deviceId);
       batch.sequences.seqs.push(seq);
     }
-    if (stored > 0) this.counters.mqttAccepted.inc(stored);
+    this.metrics.hot.mqttAccepted += stored;
     const quarantined = batch.quarantine.length - quarantinedBefore;
     if (quarantined > 0) this.metrics.readings.inc({ outcome: 'quarantined', source: 'MQTT' }, quarantined);
     this.batcher.added(stored + quarantined, reserved);

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pool, PoolClient } from '../../platform/db/pool';
 import { WRITER_ROLE } from '../../platform/db/roles';
+import { CopyText } from './copy-text';
 import type { QuarantineReason } from './quarantine-reasons';
 
 export const READING_COLUMNS = '(org_id, device_id, sensor_id, ts, value, received_at, seq, quality)';
@@ -24,9 +25,9 @@ export interface QuarantineRow {
 
 /** What one transaction stores: reading rows as COPY text, quarantined items, and the device messages they complete. */
 export interface ReadingsBatch {
-  /** COPY text, one or more whole lines per chunk (a message's readings are one chunk). */
-  readonly chunks: string[];
-  /** Reading rows in `chunks`. */
+  /** COPY text of the reading rows. */
+  readonly copy: CopyText;
+  /** Reading rows in `copy`. */
   readingRows: number;
   /** UTC day numbers (ms / 86 400 000) the lines fall in, for their partitions. */
   readonly days: Set<number>;
@@ -42,7 +43,7 @@ export interface WriteResult {
 }
 
 export function emptyBatch(): ReadingsBatch {
-  return { chunks: [], readingRows: 0, days: new Set(), quarantine: [], sequences: { orgIds: [], deviceIds: [], seqs: [] } };
+  return { copy: new CopyText(), readingRows: 0, days: new Set(), quarantine: [], sequences: { orgIds: [], deviceIds: [], seqs: [] } };
 }
 
 /** One COPY text line (no field needs escaping: uuids, RFC 3339 times, numbers). */
@@ -131,7 +132,7 @@ export class ReadingsWriter {
 
 async function copy(client: PoolClient, table: string, batch: ReadingsBatch): Promise<number> {
   const stream = client.query(copyFrom(`COPY ${table} ${READING_COLUMNS} FROM STDIN`));
-  await pipeline(Readable.from([batch.chunks.join('')]), stream);
+  await pipeline(Readable.from([batch.copy.bytes()]), stream);
   return stream.rowCount ?? batch.readingRows;
 }
 
