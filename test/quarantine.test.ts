@@ -190,6 +190,17 @@ describe('POST /api/v1/admin/quarantine/{id}/release', () => {
     expect((await storedReadings(tempId)).filter((r) => r.ts === items.outOfRange.ts)).toEqual([]);
   });
 
+  it('re-checks a single MQTT reading whose value was not finite as that reading, not as a whole message', async () => {
+    const payload = `{"seq": 900, "readings": [{"sensor": "temp", "ts": "${minutesAgo(1)}", "value": 1e400}]}`;
+    expect(await api.deps.readings.pipeline.ingestDeviceMessage(deviceId, Buffer.from(payload))).toBe(true);
+    const [entry] = await list({ reason: 'NON_FINITE_VALUE' });
+    expect(entry).toMatchObject({ source: 'MQTT', seq: 900 });
+    expect(JSON.parse((await inspect(entry?.id ?? '')).payload)).toMatchObject({ sensor: 'temp', value: 'Infinity' });
+    const res = await release(entry?.id ?? '');
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ code: 'QUARANTINE_STILL_FAILING', reason: 'INVALID_READING' });
+  });
+
   it('answers 422 for a whole MQTT message that still does not decode', async () => {
     const before = await inspect(entries.wholeMessage.id);
     const res = await release(entries.wholeMessage.id);

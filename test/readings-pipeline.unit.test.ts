@@ -22,6 +22,8 @@ describe('decoding readings messages', () => {
   it('quarantines a bad reading alone when the envelope is sound, and the whole message otherwise', () => {
     const mixed = decodeReadingsMessage(`{"seq": 3, "readings": [{"sensor": "temp", "ts": "${ts}", "value": 1}, {"sensor": "temp", "ts": "${ts}", "value": 1e400}, {"sensor": "Bad Key", "ts": "${ts}", "value": 2}]}`);
     expect(mixed.ok && mixed.items.map((i) => (i.ok ? 'ok' : i.reason))).toEqual(['ok', 'NON_FINITE_VALUE', 'INVALID_READING']);
+    // Kept readable for the quarantine: JSON would turn Infinity into null.
+    expect(mixed.ok && mixed.items[1]?.ok === false && JSON.parse(mixed.items[1].payload)).toEqual({ sensor: 'temp', ts, value: 'Infinity' });
     expect(decodeReadingsMessage('{"seq": 3, "readings": []}')).toMatchObject({ ok: false, seq: 3, reason: 'INVALID_PAYLOAD' });
     expect(decodeReadingsMessage('{"seq": 3, "values": [1]}')).toMatchObject({ ok: false, seq: 3, reason: 'INVALID_PAYLOAD' });
     expect(decodeReadingsMessage('{"readings": [')).toMatchObject({ ok: false, seq: undefined, reason: 'INVALID_JSON' });

@@ -64,7 +64,8 @@ function isSeq(value: unknown): value is number {
  */
 export function decodeReadingItem(item: unknown): ItemOutcome {
   if (readingItem(item)) return accepted(item);
-  const payload = JSON.stringify(item) ?? 'null';
+  // JSON has no Infinity: keep it readable ("Infinity") rather than the null JSON.stringify would write.
+  const payload = JSON.stringify(item, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : value)) ?? 'null';
   if (isRecord(item) && typeof item.value === 'number' && !Number.isFinite(item.value)) {
     return { ok: false, reason: 'NON_FINITE_VALUE', detail: `value ${String(item.value)} is not finite`, payload };
   }

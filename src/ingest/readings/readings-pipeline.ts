@@ -41,6 +41,9 @@ export interface QuarantinedEntry {
   readonly payload: string;
 }
 
+/** Reasons whose entry holds a whole message rather than one reading. */
+const WHOLE_MESSAGE_REASONS: readonly string[] = ['INVALID_JSON', 'INVALID_PAYLOAD'] satisfies QuarantineReason[];
+
 /** Deterministic, so a message delivered twice is quarantined once. */
 function quarantineId(...parts: readonly (string | number | null)[]): string {
   const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
@@ -224,13 +227,14 @@ export class ReadingsPipeline {
     const device = entry.deviceId === null ? undefined : await this.directory.device(entry.deviceId);
     if (!device || device.orgId !== entry.orgId) return { reason: 'UNKNOWN_SENSOR', detail: 'the device no longer exists' };
     let items: readonly ItemOutcome[];
-    if (entry.sensorKey === null) {
+    if (WHOLE_MESSAGE_REASONS.includes(entry.reason)) {
       const decoded = decodeReadingsMessage(entry.payload);
       if (!decoded.ok) return decoded;
       items = decoded.items;
     } else {
-      const original = JSON.parse(entry.payload) as { ts?: unknown; value?: unknown; quality?: unknown };
-      items = [decodeReadingItem({ sensor: entry.sensorKey, ts: original.ts, value: original.value, ...(original.quality === undefined ? {} : { quality: original.quality }) })];
+      const original = JSON.parse(entry.payload) as { sensor?: unknown; ts?: unknown; value?: unknown; quality?: unknown };
+      const sensor = entry.sensorKey ?? original.sensor;
+      items = [decodeReadingItem({ sensor, ts: original.ts, value: original.value, ...(original.quality === undefined ? {} : { quality: original.quality }) })];
     }
     const part = emptyBatch();
     const received = receivedAt.toISOString();
