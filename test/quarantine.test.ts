@@ -195,7 +195,7 @@ describe('POST /api/v1/admin/quarantine/{id}/release', () => {
     expect(await api.deps.readings.pipeline.ingestDeviceMessage(deviceId, Buffer.from(payload))).toBe(true);
     const [entry] = await list({ reason: 'NON_FINITE_VALUE' });
     expect(entry).toMatchObject({ source: 'MQTT', seq: 900 });
-    expect(JSON.parse((await inspect(entry?.id ?? '')).payload)).toMatchObject({ sensor: 'temp', value: 'Infinity' });
+    expect(JSON.parse((await inspect(entry?.id ?? '')).payload ?? '{}')).toMatchObject({ sensor: 'temp', value: 'Infinity' });
     const res = await release(entry?.id ?? '');
     expect(res.status).toBe(422);
     expect(res.body).toMatchObject({ code: 'QUARANTINE_STILL_FAILING', reason: 'INVALID_READING' });
