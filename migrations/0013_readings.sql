@@ -148,55 +148,58 @@ CALL iotplane_make_tenant_table('device_ingest_progress');
 -- number seen when that is 0 or 1 — also when it arrives after a higher one
 -- (two writers, or two ingesters, may commit a device's first messages out of
 -- order); a device first seen higher waits for its hole like any other.
--- The row is created first (ON CONFLICT DO NOTHING), then locked; devices are
--- locked in id order, so concurrent ingesters cannot deadlock.
+-- Rows are created first (ON CONFLICT DO NOTHING), then locked in id order,
+-- so concurrent ingesters cannot deadlock; one statement does every device
+-- of the batch (a loop per device cost 1.5 µs per reading in bench:ingest).
 CREATE FUNCTION ingest_record_sequences(p_org uuid[], p_device uuid[], p_seq bigint[])
 RETURNS TABLE (device_id uuid, committed_seq bigint)
 LANGUAGE plpgsql AS $$
-DECLARE
-  d record;
-  cur_committed bigint;
-  cur_ahead bigint[];
-  cur_since timestamptz;
-  merged bigint[];
-  before bigint;
 BEGIN
-  FOR d IN
-    SELECT x.org, x.dev, array_agg(DISTINCT x.s ORDER BY x.s) AS seqs, count(*) AS n
+  INSERT INTO device_ingest_progress AS p (org_id, device_id, updated_at)
+  SELECT DISTINCT x.org, x.dev, now() FROM unnest(p_org, p_device) AS x(org, dev) ORDER BY x.dev
+  ON CONFLICT ON CONSTRAINT device_ingest_progress_pkey DO NOTHING;
+
+  -- One statement for every device of the batch. Per device: the numbers
+  -- above its count (or above seq 0/1 - 1 when it has none yet), distinct and
+  -- numbered 1..k; those with s - k = the count continue it without a hole,
+  -- the rest stay ahead.
+  RETURN QUERY
+  WITH batch AS (
+    SELECT x.org, x.dev, array_agg(x.s ORDER BY x.s) AS seqs, count(*) AS n
       FROM unnest(p_org, p_device, p_seq) AS x(org, dev, s)
-     GROUP BY x.org, x.dev ORDER BY x.dev
-  LOOP
-    INSERT INTO device_ingest_progress AS p (org_id, device_id, updated_at) VALUES (d.org, d.dev, now())
-      ON CONFLICT ON CONSTRAINT device_ingest_progress_pkey DO NOTHING;
-    SELECT p.committed_seq, p.ahead, p.ahead_since INTO cur_committed, cur_ahead, cur_since
-      FROM device_ingest_progress p WHERE p.org_id = d.org AND p.device_id = d.dev FOR UPDATE;
-    before := cur_committed;
-    IF cur_committed IS NULL AND least(d.seqs[1], cur_ahead[1]) <= 1 THEN
-      cur_committed := least(d.seqs[1], cur_ahead[1]) - 1;
-    END IF;
-    -- Sorted distinct numbers above the count, numbered 1..k: those with
-    -- s - k = committed continue it without a hole; the rest stay ahead.
-    SELECT coalesce(max(t.s) FILTER (WHERE t.s - t.rn = cur_committed), cur_committed),
-           coalesce(array_agg(t.s ORDER BY t.s) FILTER (WHERE cur_committed IS NULL OR t.s - t.rn > cur_committed), '{}')
-      INTO cur_committed, merged
-      FROM (SELECT u.s, row_number() OVER (ORDER BY u.s) AS rn
-              FROM (SELECT DISTINCT x AS s FROM unnest(cur_ahead || d.seqs) AS x
-                     WHERE cur_committed IS NULL OR x > cur_committed) u) t;
-    IF cardinality(merged) = 0 THEN
-      cur_since := NULL;
-    ELSIF cur_since IS NULL OR cur_committed IS DISTINCT FROM before THEN
-      cur_since := now(); -- the lowest hole is new (or newly the lowest): its wait starts now
-    END IF;
+     GROUP BY x.org, x.dev
+  ), locked AS (
+    SELECT p.org_id, p.device_id, p.committed_seq AS before, p.ahead AS old_ahead, b.seqs, b.n,
+           coalesce(p.committed_seq, CASE WHEN least(b.seqs[1], p.ahead[1]) <= 1 THEN least(b.seqs[1], p.ahead[1]) - 1 END) AS start
+      FROM device_ingest_progress p JOIN batch b ON p.org_id = b.org AND p.device_id = b.dev
+     ORDER BY p.device_id
+       FOR UPDATE OF p
+  ), numbered AS (
+    SELECT l.device_id, u.s, row_number() OVER (PARTITION BY l.device_id ORDER BY u.s) AS rn
+      FROM locked l
+     CROSS JOIN LATERAL (SELECT DISTINCT x AS s FROM unnest(l.old_ahead || l.seqs) AS x WHERE l.start IS NULL OR x > l.start) u
+  ), advanced AS (
+    SELECT l.org_id, l.device_id, l.before, l.seqs, l.n,
+           coalesce(max(nu.s) FILTER (WHERE nu.s - nu.rn = l.start), l.start) AS new_committed,
+           coalesce(array_agg(nu.s ORDER BY nu.s) FILTER (WHERE nu.s IS NOT NULL AND (l.start IS NULL OR nu.s - nu.rn > l.start)), '{}') AS new_ahead
+      FROM locked l LEFT JOIN numbered nu ON nu.device_id = l.device_id
+     GROUP BY l.org_id, l.device_id, l.before, l.seqs, l.n, l.start
+  ), updated AS (
     UPDATE device_ingest_progress p
-       SET committed_seq = cur_committed, ahead = merged, ahead_since = cur_since,
-           messages = p.messages + d.n, updated_at = now()
-     WHERE p.org_id = d.org AND p.device_id = d.dev;
-    device_id := d.dev;
-    committed_seq := cur_committed;
-    IF cur_committed IS DISTINCT FROM before OR (before IS NOT NULL AND d.seqs[1] <= before) THEN
-      RETURN NEXT;
-    END IF;
-  END LOOP;
+       SET committed_seq = a.new_committed,
+           ahead = a.new_ahead,
+           -- the lowest hole's wait starts when it becomes the lowest
+           ahead_since = CASE WHEN cardinality(a.new_ahead) = 0 THEN NULL
+                              WHEN p.ahead_since IS NULL OR a.new_committed IS DISTINCT FROM a.before THEN now()
+                              ELSE p.ahead_since END,
+           messages = p.messages + a.n,
+           updated_at = now()
+      FROM advanced a
+     WHERE p.org_id = a.org_id AND p.device_id = a.device_id
+    RETURNING p.device_id, p.committed_seq, a.before, a.seqs
+  )
+  SELECT u.device_id, u.committed_seq FROM updated u
+   WHERE u.committed_seq IS DISTINCT FROM u.before OR (u.before IS NOT NULL AND u.seqs[1] <= u.before);
 END;
 $$;
 REVOKE ALL ON FUNCTION ingest_record_sequences(uuid[], uuid[], bigint[]) FROM PUBLIC;
