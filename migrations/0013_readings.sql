@@ -174,16 +174,15 @@ BEGIN
       FROM device_ingest_progress p JOIN batch b ON p.org_id = b.org AND p.device_id = b.dev
      ORDER BY p.device_id
        FOR UPDATE OF p
-  ), numbered AS (
-    SELECT l.device_id, u.s, row_number() OVER (PARTITION BY l.device_id ORDER BY u.s) AS rn
-      FROM locked l
-     CROSS JOIN LATERAL (SELECT DISTINCT x AS s FROM unnest(l.old_ahead || l.seqs) AS x WHERE l.start IS NULL OR x > l.start) u
   ), advanced AS (
-    SELECT l.org_id, l.device_id, l.before, l.seqs, l.n,
-           coalesce(max(nu.s) FILTER (WHERE nu.s - nu.rn = l.start), l.start) AS new_committed,
-           coalesce(array_agg(nu.s ORDER BY nu.s) FILTER (WHERE nu.s IS NOT NULL AND (l.start IS NULL OR nu.s - nu.rn > l.start)), '{}') AS new_ahead
-      FROM locked l LEFT JOIN numbered nu ON nu.device_id = l.device_id
-     GROUP BY l.org_id, l.device_id, l.before, l.seqs, l.n, l.start
+    SELECT l.org_id, l.device_id, l.before, l.seqs, l.n, agg.new_committed, agg.new_ahead
+      FROM locked l
+     CROSS JOIN LATERAL (
+       SELECT coalesce(max(t.s) FILTER (WHERE t.s - t.rn = l.start), l.start) AS new_committed,
+              coalesce(array_agg(t.s ORDER BY t.s) FILTER (WHERE l.start IS NULL OR t.s - t.rn > l.start), '{}') AS new_ahead
+         FROM (SELECT u.s, row_number() OVER (ORDER BY u.s) AS rn
+                 FROM (SELECT DISTINCT x AS s FROM unnest(l.old_ahead || l.seqs) AS x WHERE l.start IS NULL OR x > l.start) u) t
+     ) agg
   ), updated AS (
     UPDATE device_ingest_progress p
        SET committed_seq = a.new_committed,
