@@ -11,11 +11,12 @@ import { deviceGroupsProjection } from './device-groups.projection';
 import { deviceHealthProjection } from './device-health.projection';
 import { registrationTokensProjection } from './registration-tokens.projection';
 import { deviceCertificatesProjection } from './device-certificates.projection';
+import { configArtefactsProjection } from './config-artefacts.projection';
 
 /** Every projection the platform runs. */
 export const PROJECTIONS: readonly Projection[] = [organizationsProjection, apiKeysProjection, sitesProjection,
   sensorProfilesProjection, deviceProfilesProjection, devicesProjection, componentsProjection, sensorsProjection,
-  deviceGroupsProjection, deviceHealthProjection, registrationTokensProjection, deviceCertificatesProjection];
+  deviceGroupsProjection, deviceHealthProjection, registrationTokensProjection, deviceCertificatesProjection, configArtefactsProjection];
 
 export function findProjection(name: string): Projection | undefined {
   return PROJECTIONS.find((p) => p.name === name);

@@ -14,11 +14,12 @@ import { deviceCertificateRoutes } from './device-certificates.routes';
 import { readingsBatchRoutes } from './readings-batch.routes';
 import { quarantineRoutes } from './quarantine.routes';
 import { readingRoutes } from './readings.routes';
+import { configArtefactRoutes } from './config-artefacts.routes';
 
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
 export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
   ...deviceGroupRoutes, ...deviceHealthRoutes, ...provisioningRoutes, ...deviceCertificateRoutes, ...readingsBatchRoutes,
   ...quarantineRoutes,
-  ...readingRoutes,
+  ...readingRoutes, ...configArtefactRoutes,
   ...metaRoutes(() => API_ROUTES)];
