@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   CONFIG_ARTEFACT_NAME_TAKEN: 409,
   // Archived artefacts keep their versions readable but take no new ones.
   CONFIG_ARTEFACT_ARCHIVED: 409,
+  DESIRED_STATE_BINDING_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   CONCURRENT_MODIFICATION: 409,

@@ -12,11 +12,13 @@ import { deviceHealthProjection } from './device-health.projection';
 import { registrationTokensProjection } from './registration-tokens.projection';
 import { deviceCertificatesProjection } from './device-certificates.projection';
 import { configArtefactsProjection } from './config-artefacts.projection';
+import { desiredStateBindingsProjection } from './desired-state-bindings.projection';
 
 /** Every projection the platform runs. */
 export const PROJECTIONS: readonly Projection[] = [organizationsProjection, apiKeysProjection, sitesProjection,
   sensorProfilesProjection, deviceProfilesProjection, devicesProjection, componentsProjection, sensorsProjection,
-  deviceGroupsProjection, deviceHealthProjection, registrationTokensProjection, deviceCertificatesProjection, configArtefactsProjection];
+  deviceGroupsProjection, deviceHealthProjection, registrationTokensProjection, deviceCertificatesProjection, configArtefactsProjection,
+  desiredStateBindingsProjection];
 
 export function findProjection(name: string): Projection | undefined {
   return PROJECTIONS.find((p) => p.name === name);

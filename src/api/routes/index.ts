@@ -15,11 +15,12 @@ import { readingsBatchRoutes } from './readings-batch.routes';
 import { quarantineRoutes } from './quarantine.routes';
 import { readingRoutes } from './readings.routes';
 import { configArtefactRoutes } from './config-artefacts.routes';
+import { desiredStateRoutes } from './desired-state.routes';
 
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
 export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
   ...deviceGroupRoutes, ...deviceHealthRoutes, ...provisioningRoutes, ...deviceCertificateRoutes, ...readingsBatchRoutes,
   ...quarantineRoutes,
-  ...readingRoutes, ...configArtefactRoutes,
+  ...readingRoutes, ...configArtefactRoutes, ...desiredStateRoutes,
   ...metaRoutes(() => API_ROUTES)];
