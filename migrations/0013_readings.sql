@@ -17,34 +17,19 @@ DO $$
 DECLARE
   timescale boolean := EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
     AND current_setting('shared_preload_libraries', true) LIKE '%timescaledb%';
+  columns text := 'org_id uuid NOT NULL, device_id uuid NOT NULL, sensor_id uuid NOT NULL, ts timestamptz NOT NULL, '
+    'value double precision NOT NULL, received_at timestamptz NOT NULL, seq bigint, '
+    'quality smallint NOT NULL DEFAULT 0 CHECK (quality BETWEEN 0 AND 2)';
 BEGIN
   IF timescale THEN
     CREATE EXTENSION IF NOT EXISTS timescaledb;
-    CREATE TABLE readings (
-      org_id uuid NOT NULL,
-      device_id uuid NOT NULL,
-      sensor_id uuid NOT NULL,
-      ts timestamptz NOT NULL,
-      value double precision NOT NULL,
-      received_at timestamptz NOT NULL,
-      seq bigint,
-      quality smallint NOT NULL DEFAULT 0 CHECK (quality BETWEEN 0 AND 2)
-    );
+    EXECUTE format('CREATE TABLE readings (%s)', columns);
     PERFORM create_hypertable('readings', 'ts', chunk_time_interval => interval '1 day');
     EXECUTE 'ALTER TABLE readings SET (timescaledb.compress, timescaledb.compress_segmentby = ''sensor_id'', timescaledb.compress_orderby = ''ts'')';
     PERFORM add_compression_policy('readings', interval '7 days');
     INSERT INTO readings_storage (mode) VALUES ('timescaledb');
   ELSE
-    CREATE TABLE readings (
-      org_id uuid NOT NULL,
-      device_id uuid NOT NULL,
-      sensor_id uuid NOT NULL,
-      ts timestamptz NOT NULL,
-      value double precision NOT NULL,
-      received_at timestamptz NOT NULL,
-      seq bigint,
-      quality smallint NOT NULL DEFAULT 0 CHECK (quality BETWEEN 0 AND 2)
-    ) PARTITION BY RANGE (ts);
+    EXECUTE format('CREATE TABLE readings (%s) PARTITION BY RANGE (ts)', columns);
     INSERT INTO readings_storage (mode) VALUES ('native');
   END IF;
 END $$;
