@@ -17,11 +17,9 @@ export const QUARANTINE_REASONS = {
 
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS;
 
-/** Why an item of the HTTP batch door was refused outright: it could not be attributed to the caller's organization. */
-export const REJECTION_REASONS = {
-  INVALID_READING: 'The item is malformed.',
-  UNKNOWN_SENSOR: 'No sensor with this id (or device and key) exists in the organization.',
-  UNKNOWN_DEVICE: 'No device with this id exists in the organization (MQTT: the publishing device is unknown).',
-} as const;
-
-export type RejectionReason = keyof typeof REJECTION_REASONS;
+/**
+ * Why an item of the HTTP batch door was refused outright (or, UNKNOWN_DEVICE,
+ * an MQTT message counted as rejected): it could not be attributed to the
+ * caller's organization — malformed, or naming no sensor or device of it.
+ */
+export type RejectionReason = 'INVALID_READING' | 'UNKNOWN_SENSOR' | 'UNKNOWN_DEVICE';

@@ -97,7 +97,7 @@ export class ReadingsBatcher {
   }
 
   /** Resolves when the open batch (what was appended so far and is appended until it closes) has committed. */
-  committed(): Promise<void> {
+  private committed(): Promise<void> {
     const pending = this.pending();
     return new Promise<void>((resolve) => pending.waiters.push(resolve));
   }

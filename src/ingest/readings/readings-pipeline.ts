@@ -245,7 +245,7 @@ export class ReadingsPipeline {
       if (item.ok && sensor) store(part, sensor, item.reading, received, null);
     }
     await this.batcher.submit(part);
-    this.metrics.readings.inc({ outcome: 'accepted', source: 'HTTP' }, part.readingRows);
+    this.count(part, 'HTTP');
     return undefined;
   }
 
