@@ -41,7 +41,7 @@ async function startIngest(): Promise<Running> {
   const platform = await openPlatform(config, root, { name: 'iotplane-bench-ingest' });
   const ca = await loadOrCreateDeviceCa({ dataDir: config.dataDir, ...config.deviceCa });
   const registry = createMetricsRegistry();
-  const service = await startReadingsService({ pool: platform.pool, databaseUrl: platform.databaseUrl, store: platform.store, log: moduleLogger(root, 'readings'), registry, ingest: config.ingest, defaultRetentionDays: config.readingsRetentionDays });
+  const service = await startReadingsService({ ...platform, log: moduleLogger(root, 'readings'), registry });
   const ingest = await startReadingsIngest({
     url: config.mqttUrl ?? '',
     ca,

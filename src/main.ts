@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   // One readings pipeline per process, shared by its doors (MQTT in ingest, the batch route in api).
   const readings =
     role === 'ingest' || role === 'api' || role === 'all'
-      ? await startReadingsService({ pool: platform.pool, databaseUrl: platform.databaseUrl, store: platform.store, log: moduleLogger(root, 'readings'), registry: metrics, ingest: config.ingest, defaultRetentionDays: config.readingsRetentionDays })
+      ? await startReadingsService({ ...platform, log: moduleLogger(root, 'readings'), registry: metrics })
       : undefined;
   if (readings) running.push(readings);
   if (role === 'projector' || role === 'all') running.push(startProjectors(platform, moduleLogger(root, 'projector')));

@@ -47,7 +47,7 @@ export async function createApiDeps(platform: Platform, log: Logger, ca?: Device
   const metrics = shared?.metrics ?? createMetricsRegistry();
   const readings =
     shared?.readings ??
-    (await startReadingsService({ pool: platform.pool, databaseUrl: platform.databaseUrl, store: platform.store, log, registry: metrics, ingest: platform.config.ingest, defaultRetentionDays: platform.config.readingsRetentionDays }));
+    (await startReadingsService({ ...platform, log, registry: metrics }));
   registerProjectionLag(metrics, { store: platform.store, watcher }, PROJECTIONS);
   return {
     ownsReadings: shared === undefined,

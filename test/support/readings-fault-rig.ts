@@ -156,15 +156,7 @@ export class Ingester {
     const before = internalClients(`${options.name}-`).length;
     let service: ReadingsService | undefined;
     try {
-      service = await startReadingsService({
-        pool: gate.pool,
-        databaseUrl: platform.databaseUrl,
-        store: platform.store,
-        log: log.log,
-        registry: new Registry(),
-        ingest: platform.config.ingest,
-        defaultRetentionDays: platform.config.readingsRetentionDays,
-      });
+      service = await startReadingsService({ ...platform, pool: gate.pool, log: log.log, registry: new Registry() });
       const ingest = await startReadingsIngest({
         url: options.url,
         ca: options.ca,

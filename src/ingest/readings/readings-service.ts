@@ -1,9 +1,7 @@
 import type { Registry } from 'prom-client';
-import type { Config } from '../../platform/config';
 import { CheckpointWatcher } from '../../platform/checkpoints/checkpoint-watcher';
-import type { Pool } from '../../platform/db/pool';
-import type { EventStore } from '../../platform/event-store/event-store.port';
 import type { Logger } from '../../platform/logger';
+import type { Platform } from '../../platform/platform';
 import { PROJECTIONS } from '../../projections';
 import { IngestMetrics } from './ingest-metrics';
 import { ReadingsBatcher, type BatchReport } from './readings-batcher';
@@ -11,15 +9,11 @@ import { ReadingsPipeline } from './readings-pipeline';
 import { ReadingsWriter } from './readings-writer';
 import { SensorDirectory } from './sensor-directory';
 
-export interface ReadingsServiceDeps {
-  readonly pool: Pool;
-  readonly databaseUrl: string;
-  readonly store: EventStore;
+/** The platform's pool, event store and config (a test may hand in another pool), the log and the metrics registry. */
+export type ReadingsServiceDeps = Pick<Platform, 'pool' | 'databaseUrl' | 'store' | 'config'> & {
   readonly log: Logger;
   readonly registry: Registry;
-  readonly ingest: Config['ingest'];
-  readonly defaultRetentionDays: number;
-}
+};
 
 export interface ReadingsService {
   readonly pipeline: ReadingsPipeline;
@@ -34,14 +28,14 @@ export interface ReadingsService {
 /**
  * The readings pipeline of one process, shared by its doors (MQTT ingest
  * and the API's batch route): one sensor directory, one batcher, one
- * writer on its own connection pool.
+ * writer.
  */
 export async function startReadingsService(deps: ReadingsServiceDeps): Promise<ReadingsService> {
-  const { ingest } = deps;
+  const { ingest } = deps.config;
   // Read at scrape time only, after the batcher below exists.
   const metrics = new IngestMetrics(deps.registry, () => batcher.bufferedRows);
   const watcher = new CheckpointWatcher(deps.pool, deps.databaseUrl, PROJECTIONS);
-  const directory = new SensorDirectory(deps.pool, deps.store, watcher, deps.log, deps.defaultRetentionDays);
+  const directory = new SensorDirectory(deps.pool, deps.store, watcher, deps.log, deps.config.readingsRetentionDays);
   await directory.start();
   const writer = new ReadingsWriter(deps.pool);
   const listeners: ((report: BatchReport) => void)[] = [];
