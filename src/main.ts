@@ -18,6 +18,7 @@ import { createMetricsRegistry } from './platform/metrics-registry';
 import { startMetricsServer } from './platform/metrics-server';
 import { startReadingsService } from './ingest/readings/readings-service';
 import { startReadingsIngest } from './ingest/readings-ingest';
+import { startDeviceStateSync } from './ingest/device-state/device-state-sync';
 
 /** Ends the process with a status, even while pools and listeners are still open. */
 const terminate: (code: number) => never = process.exit.bind(process);
@@ -106,6 +107,15 @@ async function main(): Promise<void> {
         }),
       );
     }
+    running.push(
+      await startDeviceStateSync({
+        platform,
+        url: broker?.url ?? config.mqttUrl ?? '',
+        ca: deviceCa,
+        log: moduleLogger(root, 'device-state'),
+        registry: metrics,
+      }),
+    );
     // The embedded broker feeds health itself; Mosquitto reports no sessions, so heartbeats are read from it.
     if (config.mqttUrl !== undefined) {
       running.push(await startDeviceHealthIngest({ url: config.mqttUrl, ca: deviceCa, store: platform.store, log: moduleLogger(root, 'device-health-ingest') }));

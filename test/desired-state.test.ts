@@ -107,7 +107,7 @@ describe('desired-state bindings', () => {
     const s = await bind({ artefactId: siteArt, targetType: 'SITE', targetId: siteId, priority: 100 });
     const state = await desired(deviceId);
     expect(state.sources.map((x: Body) => x.bindingId)).toEqual([s.id, gl.id, gh.id, d.id]);
-    expect(state.sources[0]).toEqual({ bindingId: s.id, artefactId: siteArt, version: 1, targetType: 'SITE', priority: 100 });
+    expect(state.sources[0]).toEqual({ bindingId: s.id, artefactId: siteArt, version: 1, targetType: 'SITE', targetId: siteId, priority: 100 });
     expect(state.desired).toEqual({ mode: 'device', level: 'high', site: true, net: { dns: ['9.9.9.9'], ntp: 'pool', mtu: 1400 } });
     expect(state.version).toMatch(/^[0-9a-f]{64}$/);
     expect(state.deviceId).toBe(deviceId);

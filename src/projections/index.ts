@@ -13,12 +13,13 @@ import { registrationTokensProjection } from './registration-tokens.projection';
 import { deviceCertificatesProjection } from './device-certificates.projection';
 import { configArtefactsProjection } from './config-artefacts.projection';
 import { desiredStateBindingsProjection } from './desired-state-bindings.projection';
+import { deviceStatesProjection } from './device-states.projection';
 
 /** Every projection the platform runs. */
 export const PROJECTIONS: readonly Projection[] = [organizationsProjection, apiKeysProjection, sitesProjection,
   sensorProfilesProjection, deviceProfilesProjection, devicesProjection, componentsProjection, sensorsProjection,
   deviceGroupsProjection, deviceHealthProjection, registrationTokensProjection, deviceCertificatesProjection, configArtefactsProjection,
-  desiredStateBindingsProjection];
+  desiredStateBindingsProjection, deviceStatesProjection];
 
 export function findProjection(name: string): Projection | undefined {
   return PROJECTIONS.find((p) => p.name === name);

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '../../commands/config-artefacts/config-artefact.content';
+import { contentVersion } from '../../commands/config-artefacts/config-artefact.content';
 import type { DesiredStateTargetType, DesiredStateVersion } from '../../commands/desired-state/desired-state-binding.decider';
+import type { DesiredStateSourceData } from '../../commands/desired-state/device-state.events';
 import type { Queryable } from '../../platform/db/pool';
 import { decodeCursor, toPage, type Page } from '../pagination';
 import { inGroup } from './device-groups.queries';
@@ -73,13 +73,7 @@ export async function listDesiredStateBindings(db: Queryable, query: ListDesired
   return toPage(rows, query.limit, toView, (r) => [r.created_at.toISOString(), r.id]);
 }
 
-export interface DesiredStateSource {
-  bindingId: string;
-  artefactId: string;
-  version: number;
-  targetType: DesiredStateTargetType;
-  priority: number;
-}
+export type DesiredStateSource = DesiredStateSourceData;
 
 export interface DesiredStateView {
   deviceId: string;
@@ -101,6 +95,13 @@ export function deepMerge(base: Json, over: Json): Json {
   return out;
 }
 
+/** SQL: binding `b` applies to device `d` (its site, one of its groups by the one membership SQL, or itself). */
+export function bindingApplies(b: string, d: string): string {
+  return `((${b}.target_type = 'DEVICE' AND ${b}.target_id = ${d}.id)
+           OR (${b}.target_type = 'SITE' AND ${b}.target_id = ${d}.site_id)
+           OR (${b}.target_type = 'DEVICE_GROUP' AND ${inGroup(d, `${b}.target_id`)}))`;
+}
+
 /**
  * The device's desired state (under RLS), or undefined when there is no such
  * device. Sources: the bindings of its site, of its groups (the one membership
@@ -115,15 +116,13 @@ export async function findDesiredState(db: Queryable, deviceId: string): Promise
     artefact_id: string;
     resolved: number;
     target_type: DesiredStateTargetType;
+    target_id: string;
     priority: number;
     content: Json;
   }>(
-    `SELECT b.id, b.artefact_id, v.version AS resolved, b.target_type, b.priority, v.content
+    `SELECT b.id, b.artefact_id, v.version AS resolved, b.target_type, b.target_id, b.priority, v.content
        FROM devices d
-       JOIN desired_state_bindings b ON b.unbound_at IS NULL AND (
-              (b.target_type = 'DEVICE' AND b.target_id = d.id)
-           OR (b.target_type = 'SITE' AND b.target_id = d.site_id)
-           OR (b.target_type = 'DEVICE_GROUP' AND ${inGroup('d', 'b.target_id')}))
+       JOIN desired_state_bindings b ON b.unbound_at IS NULL AND ${bindingApplies('b', 'd')}
        JOIN config_artefacts a ON a.id = b.artefact_id
        JOIN config_artefact_versions v ON v.artefact_id = b.artefact_id AND v.version = COALESCE(b.artefact_version, a.latest_version)
       WHERE d.id = $1
@@ -134,7 +133,7 @@ export async function findDesiredState(db: Queryable, deviceId: string): Promise
   return {
     deviceId,
     desired,
-    sources: rows.map((r) => ({ bindingId: r.id, artefactId: r.artefact_id, version: r.resolved, targetType: r.target_type, priority: r.priority })),
-    version: createHash('sha256').update(canonicalJson(desired)).digest('hex'),
+    sources: rows.map((r) => ({ bindingId: r.id, artefactId: r.artefact_id, version: r.resolved, targetType: r.target_type, targetId: r.target_id, priority: r.priority })),
+    version: contentVersion(desired),
   };
 }

@@ -12,8 +12,9 @@ import { defineRoutes, type RouteContext } from '../route';
 import { findConfigArtefact, findConfigArtefactVersion } from './config-artefacts.queries';
 import { deviceGroupQueries } from './device-groups.queries';
 import { deviceQueries } from './devices.queries';
-import { findDesiredState, findDesiredStateBinding, listDesiredStateBindings, type ListDesiredStateBindingsQuery } from './desired-state.queries';
+import { findDesiredStateBinding, listDesiredStateBindings, type ListDesiredStateBindingsQuery } from './desired-state.queries';
 import { siteQueries } from './sites.routes';
+import { currentDeviceState, deviceStateAt } from './device-state.view';
 
 const COLLECTION = '/v1/desired-state-bindings';
 const ITEM = `${COLLECTION}/{id}`;
@@ -121,12 +122,19 @@ export const desiredStateRoutes = defineRoutes([
     method: 'get',
     path: '/v1/devices/{id}/desired-state',
     operationId: 'getDeviceDesiredState',
-    summary: 'The device’s desired state: its site’s, groups’ and own bindings merged (site < group < device, then priority, then creation)',
+    summary: 'The device’s desired state (site < group < device, then priority), what was published, what it reported, and the drift; `?at=` as of a past time',
     tag: 'Devices',
     auth: 'viewer',
+    query: `${SCHEMA}/DeviceStateQuery`,
     responses: { 200: `${SCHEMA}/DesiredState` },
     async handler(ctx) {
-      const state = await ctx.tenant((tx) => findDesiredState(tx, ctx.params.id as string));
+      const id = ctx.params.id as string;
+      const at = (ctx.query as { at?: string }).at;
+      const state = await ctx.tenant(async (tx) => {
+        if (at === undefined) return currentDeviceState(tx, id);
+        const device = await tx.query('SELECT 1 FROM devices WHERE id = $1', [id]);
+        return device.rowCount === 1 ? deviceStateAt(ctx.deps.store, id, new Date(at)) : undefined;
+      });
       if (!state) throw new NotFoundError('DEVICE_NOT_FOUND', 'No device with this id.');
       return { status: 200, body: state };
     },

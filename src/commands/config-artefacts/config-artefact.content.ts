@@ -20,6 +20,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(sort(value));
 }
 
+/** SHA-256 (hex) of a document's canonical JSON: its version, equal for equal documents. */
+export function contentVersion(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
 function unprocessable(message: string, errors: FieldError[]): AppError {
   return new AppError('UNPROCESSABLE', message, errors);
 }
