@@ -31,7 +31,7 @@ beforeAll(async () => {
   broker = await startEmbeddedBroker({ ca: api.deps.deviceCa, port: 0, host: '127.0.0.1', store: api.platform.store, log: capturedLogger('warn').log, revokedSerials: async () => [] });
   platformClient = await connectInternalClient({ url: broker.url, ca: api.deps.deviceCa, name: 'simulator-test' });
   received = collect(platformClient);
-  await platformClient.subscribeAsync(['devices/+/readings', 'devices/+/commands/+/ack'], { qos: 1 });
+  await platformClient.subscribeAsync(['devices/+/readings', 'devices/+/commands/+/ack', 'devices/+/reported'], { qos: 1 });
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'iotplane-sim-'));
 });
 
@@ -78,6 +78,13 @@ describe('device simulator', () => {
       await waitUntil('the command is acknowledged and done', () => acks().length === 2);
       expect(acks().map((a) => a.status)).toEqual(['ACKNOWLEDGED', 'SUCCEEDED']);
       expect(simulation.progress()).toMatchObject({ total: 2, provisioned: 2, reused: 0, connected: 2, errors: 0, commands: 1 });
+
+      const desired = { version: 'a'.repeat(64), state: { interval: 30 }, publishedAt: new Date().toISOString() };
+      await platformClient.publishAsync(deviceTopic(first, 'desired'), JSON.stringify(desired), { qos: 1, retain: true });
+      const reports = () => received.filter((m) => m.topic === deviceTopic(first, 'reported')).map((m) => JSON.parse(m.payload) as unknown);
+      await waitUntil('the desired state is applied and reported', () => reports().length === 1);
+      expect(reports()).toEqual([{ state: { interval: 30 }, appliedVersion: desired.version }]);
+      expect(simulation.progress().configs).toBe(1);
       for (const id of ids) {
         await waitUntil(`${id} is ONLINE`, async () => (await get(`/api/v1/devices/${id}/health`)).body.status === 'ONLINE');
       }

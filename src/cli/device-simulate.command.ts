@@ -46,6 +46,7 @@ function statusLine(p: SimulationProgress): Record<string, string | number> {
     resent: p.resent,
     unconfirmed: p.unconfirmed,
     commands: p.commands,
+    configs: p.configs,
     problems: p.errors === 0 ? '' : ` | errors ${p.errors} (last: ${p.lastError ?? '?'})`,
   };
 }
@@ -71,7 +72,7 @@ export async function deviceSimulateCommand(flags: SimulateFlags, env: NodeJS.Pr
   const simulation = await startSimulation(options);
   const bar = new SingleBar(
     {
-      format: 'devices [{bar}] {value}/{total} connected | provisioned {provisioned} | sent {sent} (resent {resent}) | unconfirmed {unconfirmed} | commands {commands}{problems}',
+      format: 'devices [{bar}] {value}/{total} connected | provisioned {provisioned} | sent {sent} (resent {resent}) | unconfirmed {unconfirmed} | commands {commands} | configs {configs}{problems}',
       noTTYOutput: true,
       notTTYSchedule: 5000,
       stream: process.stderr,

@@ -18,6 +18,8 @@ export interface DeviceCounters {
   sent: number;
   resent: number;
   commands: number;
+  /** Desired states applied (and reported back). */
+  configs: number;
   heartbeats: number;
   errors: number;
 }
@@ -26,10 +28,11 @@ export interface DeviceCounters {
  * One device as docs/mqtt.md describes it: mutual TLS with its own
  * certificate, a heartbeat every interval, readings with a per-device
  * sequence number kept until the platform confirms them (resent after a
- * reconnect), and commands acknowledged on …/commands/{id}/ack.
+ * reconnect), commands acknowledged on …/commands/{id}/ack, and each
+ * desired state applied as it is and reported on …/reported.
  */
 export class SimulatedDevice {
-  readonly counters: DeviceCounters = { sent: 0, resent: 0, commands: 0, heartbeats: 0, errors: 0 };
+  readonly counters: DeviceCounters = { sent: 0, resent: 0, commands: 0, configs: 0, heartbeats: 0, errors: 0 };
   lastError: string | undefined;
   private client: MqttClient | undefined;
   private readonly buffer: ReadingsBuffer;
@@ -107,7 +110,7 @@ export class SimulatedDevice {
   }
 
   private onConnect(client: MqttClient): void {
-    const subscriptions = ['commands', 'readings/committed'].map((leaf) => deviceTopic(this.deviceId, leaf));
+    const subscriptions = ['commands', 'readings/committed', 'desired'].map((leaf) => deviceTopic(this.deviceId, leaf));
     client.subscribe(subscriptions, { qos: 1 }, (err) => {
       if (err) this.lastError = err.message;
     });
@@ -127,6 +130,14 @@ export class SimulatedDevice {
     if (topic === deviceTopic(this.deviceId, 'readings/committed')) {
       const seq = (parseJson(payload) as { seq?: unknown } | undefined)?.seq;
       if (typeof seq === 'number') this.buffer.confirm(seq);
+      return;
+    }
+    if (topic === deviceTopic(this.deviceId, 'desired')) {
+      const desired = parseJson(payload) as { version?: unknown; state?: unknown } | undefined;
+      if (typeof desired?.version !== 'string' || typeof desired.state !== 'object' || desired.state === null) return;
+      this.counters.configs += 1;
+      const report = { state: desired.state, appliedVersion: desired.version };
+      client.publish(deviceTopic(this.deviceId, 'reported'), JSON.stringify(report), { qos: 1 }, (err) => this.noteFailure(err));
       return;
     }
     if (topic !== deviceTopic(this.deviceId, 'commands')) return;

@@ -29,6 +29,7 @@ export interface SimulationProgress {
   readonly unconfirmed: number;
   readonly overflowed: number;
   readonly commands: number;
+  readonly configs: number;
   readonly errors: number;
   readonly lastError: string | undefined;
 }
@@ -118,6 +119,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       unconfirmed: sum((d) => d.unconfirmedCount),
       overflowed: sum((d) => d.overflowed),
       commands: sum((d) => d.counters.commands),
+      configs: sum((d) => d.counters.configs),
       errors: sum((d) => d.counters.errors) + (enrolError === undefined ? 0 : 1),
       lastError: enrolError ?? devices.find((d) => d.lastError !== undefined)?.lastError,
     }),
