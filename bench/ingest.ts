@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { createOrganization } from '../src/commands/organizations/organization.handler';
 import { sensorCommands } from '../src/commands/sensors/sensor.handler';
+import { alertRuleCommands } from '../src/commands/alert-rules/alert-rule.handler';
 import { loadConfig } from '../src/platform/config';
 import type { Pool } from '../src/platform/db/pool';
 import { asWriter } from '../src/platform/db/roles';
@@ -81,7 +82,7 @@ function ingestEnvironment(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(INGEST|READINGS)_/.test(e[0]) && e[1] !== undefined));
 }
 
-/** The organization, its devices and their sensors through the command handlers; the projectors apply them. */
+/** The organization, its devices, their sensors and an alert rule per device through the command handlers; the projectors apply them. */
 async function seed(store: EventStore, pool: Pool, databaseUrl: string): Promise<WorkloadDevice[]> {
   const org = await createOrganization(store, { name: 'Bench org' });
   const ctx = () => ({ orgId: org.orgId, actor: 'system' as const, correlationId: randomUUID() });
@@ -99,6 +100,11 @@ async function seed(store: EventStore, pool: Pool, databaseUrl: string): Promise
         for (const sensor of device.sensors) {
           await sensorCommands.create(store, ctx(), sensor.sensorId, { deviceId: device.deviceId, componentId: null, key: sensor.key, name: null, sensorProfileId: null, unit: null });
         }
+        // Every reading is evaluated against a rule (one per device, never firing), so the figures include alert evaluation.
+        await alertRuleCommands.create(store, ctx(), randomUUID(), {
+          name: `bench ${i}`, description: null, enabled: true, severity: 'INFO', scopeType: 'DEVICE', scopeId: device.deviceId, sensorKey: null,
+          operator: 'AND', conditions: [{ type: 'ABOVE', threshold: 1e12 }], forSeconds: 0, hysteresis: 0, channelIds: [],
+        });
       }
     }),
   );
@@ -110,13 +116,14 @@ async function seed(store: EventStore, pool: Pool, databaseUrl: string): Promise
     for (;;) {
       // As the writer role: the table owner is subject to the forced row-level security.
       const counts = await asWriter(pool, async (tx) => {
-        const { rows } = await tx.query<{ devices: number; sensors: number }>(
-          'SELECT (SELECT count(*)::int FROM devices WHERE org_id = $1) AS devices, (SELECT count(*)::int FROM sensors WHERE org_id = $1) AS sensors',
+        const { rows } = await tx.query<{ devices: number; sensors: number; rules: number }>(
+          `SELECT (SELECT count(*)::int FROM devices WHERE org_id = $1) AS devices, (SELECT count(*)::int FROM sensors WHERE org_id = $1) AS sensors,
+                  (SELECT count(*)::int FROM alert_rules WHERE org_id = $1) AS rules`,
           [org.orgId],
         );
-        return rows[0] ?? { devices: 0, sensors: 0 };
+        return rows[0] ?? { devices: 0, sensors: 0, rules: 0 };
       });
-      if (counts.devices === settings.devices && counts.sensors === settings.devices * settings.sensorsPerDevice) break;
+      if (counts.devices === settings.devices && counts.sensors === settings.devices * settings.sensorsPerDevice && counts.rules === settings.devices) break;
       if (Date.now() > deadline) throw new Error(`projections did not catch up within 60 s: ${JSON.stringify(counts)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -10,6 +10,7 @@ import { loadRevokedSerials } from './projections/device-certificates.projection
 import { startCertificateRenewal } from './ingest/certificate-renewal';
 import { startCertificateSupersession } from './workers/certificate-renewal';
 import { startReadingsPartitions } from './workers/readings-partitions';
+import { startAlertAbsence } from './workers/alert-absence';
 import { startDeviceHealthIngest } from './ingest/device-health.ingest';
 import { startCrlPublisher } from './platform/mqtt/crl-publisher';
 import { reloadByPidFile } from './platform/mqtt/mosquitto-reload';
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
         aheadDays: config.partitionsAheadDays,
       }),
     );
+    running.push(startAlertAbsence({ pool: platform.pool, store: platform.store, log: moduleLogger(root, 'alert-absence') }));
     const crl = config.mosquittoCrl;
     // Runs beside Mosquitto (it writes the broker's crlfile and signals its pid); one worker per broker host.
     if (crl !== undefined) {

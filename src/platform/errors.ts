@@ -40,6 +40,10 @@ export const ERROR_CODES = {
   // Archived artefacts keep their versions readable but take no new ones.
   CONFIG_ARTEFACT_ARCHIVED: 409,
   DESIRED_STATE_BINDING_NOT_FOUND: 404,
+  // Alerting (docs/alerting.md).
+  ALERT_RULE_NOT_FOUND: 404,
+  ALERT_NOT_FOUND: 404,
+  ALERT_RESOLVED: 409,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   CONCURRENT_MODIFICATION: 409,

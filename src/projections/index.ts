@@ -14,12 +14,14 @@ import { deviceCertificatesProjection } from './device-certificates.projection';
 import { configArtefactsProjection } from './config-artefacts.projection';
 import { desiredStateBindingsProjection } from './desired-state-bindings.projection';
 import { deviceStatesProjection } from './device-states.projection';
+import { alertRulesProjection } from './alert-rules.projection';
+import { alertsProjection } from './alerts.projection';
 
 /** Every projection the platform runs. */
 export const PROJECTIONS: readonly Projection[] = [organizationsProjection, apiKeysProjection, sitesProjection,
   sensorProfilesProjection, deviceProfilesProjection, devicesProjection, componentsProjection, sensorsProjection,
   deviceGroupsProjection, deviceHealthProjection, registrationTokensProjection, deviceCertificatesProjection, configArtefactsProjection,
-  desiredStateBindingsProjection, deviceStatesProjection];
+  desiredStateBindingsProjection, deviceStatesProjection, alertRulesProjection, alertsProjection];
 
 export function findProjection(name: string): Projection | undefined {
   return PROJECTIONS.find((p) => p.name === name);

@@ -16,11 +16,13 @@ import { quarantineRoutes } from './quarantine.routes';
 import { readingRoutes } from './readings.routes';
 import { configArtefactRoutes } from './config-artefacts.routes';
 import { desiredStateRoutes } from './desired-state.routes';
+import { alertRuleRoutes } from './alert-rules.routes';
+import { alertRoutes } from './alerts.routes';
 
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
 export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
   ...deviceGroupRoutes, ...deviceHealthRoutes, ...provisioningRoutes, ...deviceCertificateRoutes, ...readingsBatchRoutes,
   ...quarantineRoutes,
-  ...readingRoutes, ...configArtefactRoutes, ...desiredStateRoutes,
+  ...readingRoutes, ...configArtefactRoutes, ...desiredStateRoutes, ...alertRuleRoutes, ...alertRoutes,
   ...metaRoutes(() => API_ROUTES)];

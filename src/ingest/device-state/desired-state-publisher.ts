@@ -5,6 +5,7 @@ import { desiredStateStream, type DesiredStatePublished } from '../../commands/d
 import { findDesiredState } from '../../api/routes/desired-state.queries';
 import { advanceCheckpoint, readCheckpoint } from '../../platform/checkpoints/checkpoints';
 import type { CheckpointWatcher } from '../../platform/checkpoints/checkpoint-watcher';
+import { PositionTracker } from '../../platform/checkpoints/position-tracker';
 import type { Pool } from '../../platform/db/pool';
 import { asWriter, withTenant } from '../../platform/db/roles';
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../../platform/event-store/event-store.port';
@@ -71,9 +72,8 @@ export function startDesiredStatePublisher(options: DesiredStatePublisherOptions
   });
   let stopped = false;
   let subscription: Subscription | undefined;
-  let handled: Position | undefined;
+  const handled = new PositionTracker();
   let lastAppend: Position | undefined;
-  const progress = new Set<() => void>();
 
   const sync = async (orgId: string, deviceId: string, republish = false): Promise<void> => {
     await withTenant(pool, orgId, async (tx) => {
@@ -143,8 +143,7 @@ export function startDesiredStatePublisher(options: DesiredStatePublisherOptions
               from = await readCheckpoint(pool, PUBLISHER_NAME);
             } else from = batch.checkpoint;
           }
-          handled = batch.checkpoint;
-          for (const notify of progress) notify();
+          handled.advance(batch.checkpoint);
         }
         return; // closed by stop()
       } catch (err) {
@@ -159,23 +158,7 @@ export function startDesiredStatePublisher(options: DesiredStatePublisherOptions
 
   return {
     sync,
-    caughtUp(position, timeoutMs) {
-      const reached = (): boolean => handled !== undefined && comparePositions(handled, position) >= 0;
-      if (reached()) return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const check = (): void => {
-          if (!reached()) return;
-          done(true);
-        };
-        const done = (result: boolean): void => {
-          clearTimeout(timer);
-          progress.delete(check);
-          resolve(result);
-        };
-        const timer = setTimeout(() => done(reached()), timeoutMs);
-        progress.add(check);
-      });
-    },
+    caughtUp: (position, timeoutMs) => handled.reached(position, timeoutMs),
     async stop() {
       stopped = true;
       await subscription?.close();

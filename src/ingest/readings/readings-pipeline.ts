@@ -41,6 +41,9 @@ export interface QuarantinedEntry {
   readonly payload: string;
 }
 
+/** Sees each reading the pipeline stores, synchronously, as it is taken (alert evaluation). */
+export type ReadingObserver = (sensor: SensorEntry, reading: DeviceReading) => void;
+
 /** Reasons whose entry holds a whole message rather than one reading. */
 const WHOLE_MESSAGE_REASONS: readonly string[] = ['INVALID_JSON', 'INVALID_PAYLOAD'] satisfies QuarantineReason[];
 
@@ -98,6 +101,9 @@ export class ReadingsPipeline {
   ) {}
 
   private readonly received = receivedClock();
+
+  /** Set once by the readings service; must stay cheap, it runs for every reading. */
+  observer: ReadingObserver | undefined;
 
   hasRoom(): boolean {
     return this.batcher.hasRoom();
@@ -210,6 +216,7 @@ export class ReadingsPipeline {
         outcomes.push({ index, outcome: 'quarantined', reason: failure.reason, detail: failure.detail, quarantineId: id });
       } else if (decoded.ok && resolved.sensor) {
         store(part, resolved.sensor, decoded.reading, received, null);
+        this.observer?.(resolved.sensor, decoded.reading);
         outcomes.push({ index, outcome: 'accepted' });
       }
     }
@@ -282,6 +289,7 @@ export class ReadingsPipeline {
       return undefined;
     }
     batch.days.add(dayOf(item.reading.tsMs));
+    this.observer?.(sensor, item.reading);
     return lineOf(sensor, item.reading, at.receivedAt, at.seq);
   }
 

@@ -8,6 +8,7 @@ import { ReadingsBatcher, type BatchReport } from './readings-batcher';
 import { ReadingsPipeline } from './readings-pipeline';
 import { ReadingsWriter } from './readings-writer';
 import { SensorDirectory } from './sensor-directory';
+import { AlertEvaluator } from '../alerts/alert-evaluator';
 
 /** The platform's pool, event store and config (a test may hand in another pool), the log and the metrics registry. */
 export type ReadingsServiceDeps = Pick<Platform, 'pool' | 'databaseUrl' | 'store' | 'config'> & {
@@ -18,6 +19,8 @@ export type ReadingsServiceDeps = Pick<Platform, 'pool' | 'databaseUrl' | 'store
 export interface ReadingsService {
   readonly pipeline: ReadingsPipeline;
   readonly metrics: IngestMetrics;
+  /** Streaming alert evaluation of every reading the pipeline takes. */
+  readonly alerts: AlertEvaluator;
   /** Called after every committed batch (the MQTT door confirms sequence numbers from it). */
   onWritten(listener: (report: BatchReport) => void): void;
   /** Everything received so far is committed. */
@@ -28,7 +31,7 @@ export interface ReadingsService {
 /**
  * The readings pipeline of one process, shared by its doors (MQTT ingest
  * and the API's batch route): one sensor directory, one batcher, one
- * writer.
+ * writer, and the alert evaluator that watches what it takes.
  */
 export async function startReadingsService(deps: ReadingsServiceDeps): Promise<ReadingsService> {
   const { ingest } = deps.config;
@@ -55,15 +58,20 @@ export async function startReadingsService(deps: ReadingsServiceDeps): Promise<R
     live: { maxFutureMs: ingest.maxFutureSeconds * 1000, maxAgeMs: ingest.maxAgeHours * hours },
     backfill: { maxFutureMs: ingest.maxFutureSeconds * 1000, maxAgeMs: ingest.backfillDays * 24 * hours },
   }, deps.log);
+  const alerts = new AlertEvaluator(deps.pool, deps.store, watcher, deps.log, deps.registry);
+  await alerts.start();
+  pipeline.observer = (sensor, reading) => alerts.observe(sensor.sensorId, reading.ts, reading.tsMs, reading.value);
   return {
     pipeline,
     metrics,
+    alerts,
     onWritten(listener) {
       listeners.push(listener);
     },
     drain: () => batcher.drain(),
     async stop() {
       await batcher.stop();
+      await alerts.stop();
       await directory.stop();
       await watcher.stop();
     },
