@@ -16,12 +16,13 @@ import { desiredStateBindingsProjection } from './desired-state-bindings.project
 import { deviceStatesProjection } from './device-states.projection';
 import { alertRulesProjection } from './alert-rules.projection';
 import { alertsProjection } from './alerts.projection';
+import { packsProjection } from './packs.projection';
 
 /** Every projection the platform runs. */
 export const PROJECTIONS: readonly Projection[] = [organizationsProjection, apiKeysProjection, sitesProjection,
   sensorProfilesProjection, deviceProfilesProjection, devicesProjection, componentsProjection, sensorsProjection,
   deviceGroupsProjection, deviceHealthProjection, registrationTokensProjection, deviceCertificatesProjection, configArtefactsProjection,
-  desiredStateBindingsProjection, deviceStatesProjection, alertRulesProjection, alertsProjection];
+  desiredStateBindingsProjection, deviceStatesProjection, alertRulesProjection, alertsProjection, packsProjection];
 
 export function findProjection(name: string): Projection | undefined {
   return PROJECTIONS.find((p) => p.name === name);

@@ -46,7 +46,8 @@ async function unknownChannels(db: Queryable, ids: readonly string[]): Promise<F
 /** Fields whose change makes an open alert's reason stale: its alerts resolve (RULE_CHANGED). */
 const CONDITION_FIELDS: readonly (keyof AlertRuleFields)[] = ['scopeType', 'scopeId', 'sensorKey', 'operator', 'conditions', 'forSeconds', 'hysteresis'];
 
-async function resolveOpenAlerts(ctx: RouteContext, ruleId: string): Promise<void> {
+/** Resolves the rule's open alerts (RULE_CHANGED); also used when a pack removes a rule it installed. */
+export async function resolveOpenAlerts(ctx: RouteContext, ruleId: string): Promise<void> {
   const open = await ctx.tenant((tx) => openAlertsOfRule(tx, ruleId));
   for (const alert of open) {
     await ctx.settle(await alertCommands.resolve(ctx.deps.store, ctx.command, ruleId, alert.sensorId, { reason: 'RULE_CHANGED', reading: null, now: new Date().toISOString() }));

@@ -18,11 +18,12 @@ import { configArtefactRoutes } from './config-artefacts.routes';
 import { desiredStateRoutes } from './desired-state.routes';
 import { alertRuleRoutes } from './alert-rules.routes';
 import { alertRoutes } from './alerts.routes';
+import { packRoutes } from './packs.routes';
 
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
 export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
   ...deviceGroupRoutes, ...deviceHealthRoutes, ...provisioningRoutes, ...deviceCertificateRoutes, ...readingsBatchRoutes,
   ...quarantineRoutes,
-  ...readingRoutes, ...configArtefactRoutes, ...desiredStateRoutes, ...alertRuleRoutes, ...alertRoutes,
+  ...readingRoutes, ...configArtefactRoutes, ...desiredStateRoutes, ...alertRuleRoutes, ...alertRoutes, ...packRoutes,
   ...metaRoutes(() => API_ROUTES)];
