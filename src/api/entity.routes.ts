@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityCommands } from '../commands/entities/entity.handler';
 import type { EntityEvent } from '../commands/entities/entity.decider';
+import type { CommandContext } from '../commands/decider';
 import type { PoolClient } from '../platform/db/pool';
 import { AppError, type FieldError } from '../platform/errors';
 import type { EntityQueries } from './entity.queries';
@@ -18,8 +19,8 @@ export interface EntityRouteSpec<Fields, View> {
   readonly commands: EntityCommands<Fields>;
   readonly queries: EntityQueries<View>;
   readonly notFound: () => Error;
-  /** Create body → fields, with defaults. */
-  readonly toFields: (body: Record<string, unknown>) => Fields;
+  /** Create body → fields, with defaults; `command` names the actor for fields the platform sets (an annotation's author). */
+  readonly toFields: (body: Record<string, unknown>, command: CommandContext) => Fields;
   /** Lower-case name for summaries when it is not `singular` in lower case, e.g. `sensor profile`. */
   readonly noun?: string;
   /**
@@ -94,7 +95,7 @@ export function entityRoutes<Fields, View extends { id: string; version: number 
       body: `${schema}#/$defs/Create${singular}`,
       responses: { 201: `${schema}#/$defs/${singular}` },
       async handler(ctx) {
-        const given = spec.toFields(ctx.body as Record<string, unknown>);
+        const given = spec.toFields(ctx.body as Record<string, unknown>, ctx.command);
         await precheck(ctx, given);
         const complete = spec.complete;
         const fields = complete ? await ctx.tenant((tx) => complete(tx, given)) : given;

@@ -18,11 +18,15 @@ import { alertRulesProjection } from './alert-rules.projection';
 import { alertsProjection } from './alerts.projection';
 import { packsProjection } from './packs.projection';
 
+import { annotationClassesProjection } from './annotation-classes.projection';
+import { annotationsProjection } from './annotations.projection';
+import { referencePairsProjection } from './reference-pairs.projection';
 /** Every projection the platform runs. */
 export const PROJECTIONS: readonly Projection[] = [organizationsProjection, apiKeysProjection, sitesProjection,
   sensorProfilesProjection, deviceProfilesProjection, devicesProjection, componentsProjection, sensorsProjection,
   deviceGroupsProjection, deviceHealthProjection, registrationTokensProjection, deviceCertificatesProjection, configArtefactsProjection,
-  desiredStateBindingsProjection, deviceStatesProjection, alertRulesProjection, alertsProjection, packsProjection];
+  desiredStateBindingsProjection, deviceStatesProjection, alertRulesProjection, alertsProjection, packsProjection,
+  annotationClassesProjection, annotationsProjection, referencePairsProjection];
 
 export function findProjection(name: string): Projection | undefined {
   return PROJECTIONS.find((p) => p.name === name);

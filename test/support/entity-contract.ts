@@ -18,6 +18,8 @@ export interface EntityContract {
   readonly notFoundCode: string;
   /** Deleted resources stay readable (a decommissioned device); the resource's own tests cover what DELETE leaves. */
   readonly keepsDeleted?: boolean;
+  /** A property the resource does not have (default `colour`, which annotation classes do have). */
+  readonly unknownProperty?: string;
 }
 
 /**
@@ -29,6 +31,7 @@ export function entityContract(c: EntityContract): void {
   const http = () => c.api().http();
   const auth = () => c.org().auth;
   const create = async (org = c.org()) => created(c.api(), org, c.url, await c.body(org));
+  const unknown = c.unknownProperty ?? 'colour';
 
   describe('as an entity resource', () => {
     it('creates one (201, Location, ETag) and reads the same representation right after', async () => {
@@ -74,7 +77,7 @@ export function entityContract(c: EntityContract): void {
     it.each([
       { name: 'malformed JSON', body: async () => '{"name":', code: 'MALFORMED_JSON' },
       { name: 'a wrong type', body: async () => JSON.stringify({ ...(await c.body(c.org())), ...c.wrongType }), code: 'VALIDATION_FAILED' },
-      { name: 'an unknown property', body: async () => JSON.stringify({ ...(await c.body(c.org())), colour: 'red' }), code: 'VALIDATION_FAILED' },
+      { name: 'an unknown property', body: async () => JSON.stringify({ ...(await c.body(c.org())), [unknown]: 'red' }), code: 'VALIDATION_FAILED' },
       { name: 'an orgId', body: async () => JSON.stringify({ ...(await c.body(c.org())), orgId: c.other().orgId }), code: 'VALIDATION_FAILED' },
       { name: 'an id', body: async () => JSON.stringify({ ...(await c.body(c.org())), id: randomUUID() }), code: 'VALIDATION_FAILED' },
     ])('refuses a create body with $name (400 problem+json)', async ({ body, code }) => {
@@ -85,7 +88,7 @@ export function entityContract(c: EntityContract): void {
 
     it('refuses unknown properties, orgId and id in a PATCH body', async () => {
       const url = `${c.url}/${(await create()).id}`;
-      for (const extra of [{ colour: 'red' }, { orgId: c.other().orgId }, { id: randomUUID() }]) {
+      for (const extra of [{ [unknown]: 'red' }, { orgId: c.other().orgId }, { id: randomUUID() }]) {
         const res = await http().patch(url).set('Authorization', auth()).send({ ...c.change, ...extra }).expect(400);
         expect(res.body.errors).toEqual([{ path: `/body/${Object.keys(extra)[0] ?? ''}`, message: 'is not allowed' }]);
       }

@@ -20,10 +20,14 @@ import { alertRuleRoutes } from './alert-rules.routes';
 import { alertRoutes } from './alerts.routes';
 import { packRoutes } from './packs.routes';
 
+import { annotationClassRoutes } from './annotation-classes.routes';
+import { annotationRoutes } from './annotations.routes';
+import { referencePairRoutes } from './reference-pairs.routes';
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
 export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
   ...deviceGroupRoutes, ...deviceHealthRoutes, ...provisioningRoutes, ...deviceCertificateRoutes, ...readingsBatchRoutes,
   ...quarantineRoutes,
   ...readingRoutes, ...configArtefactRoutes, ...desiredStateRoutes, ...alertRuleRoutes, ...alertRoutes, ...packRoutes,
+  ...annotationClassRoutes, ...annotationRoutes, ...referencePairRoutes,
   ...metaRoutes(() => API_ROUTES)];
