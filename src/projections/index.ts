@@ -21,12 +21,15 @@ import { packsProjection } from './packs.projection';
 import { annotationClassesProjection } from './annotation-classes.projection';
 import { annotationsProjection } from './annotations.projection';
 import { referencePairsProjection } from './reference-pairs.projection';
+import { dashboardsProjection } from './dashboards.projection';
+import { siteDefaultDashboardsProjection } from './site-default-dashboards.projection';
 /** Every projection the platform runs. */
 export const PROJECTIONS: readonly Projection[] = [organizationsProjection, apiKeysProjection, sitesProjection,
   sensorProfilesProjection, deviceProfilesProjection, devicesProjection, componentsProjection, sensorsProjection,
   deviceGroupsProjection, deviceHealthProjection, registrationTokensProjection, deviceCertificatesProjection, configArtefactsProjection,
   desiredStateBindingsProjection, deviceStatesProjection, alertRulesProjection, alertsProjection, packsProjection,
-  annotationClassesProjection, annotationsProjection, referencePairsProjection];
+  annotationClassesProjection, annotationsProjection, referencePairsProjection,
+  dashboardsProjection, siteDefaultDashboardsProjection];
 
 export function findProjection(name: string): Projection | undefined {
   return PROJECTIONS.find((p) => p.name === name);

@@ -85,6 +85,8 @@ export interface ListAlertsQuery {
   ruleId?: string;
   deviceId?: string;
   sensorId?: string;
+  /** Alerts of the site's devices (dashboards' alert lists; not a parameter of GET /alerts). */
+  siteId?: string;
   from?: string;
   to?: string;
 }
@@ -102,6 +104,7 @@ export async function listAlerts(db: Queryable, query: ListAlertsQuery): Promise
         AND ($6::timestamptz IS NULL OR raised_at >= $6)
         AND ($7::timestamptz IS NULL OR raised_at < $7)
         AND ($8::timestamptz IS NULL OR (raised_at, id) < ($8::timestamptz, $9::uuid))
+        AND ($11::uuid IS NULL OR device_id IN (SELECT d.id FROM devices d WHERE d.site_id = $11))
       ORDER BY raised_at DESC, id DESC LIMIT $10`,
     [
       query.status ?? null,
@@ -114,6 +117,7 @@ export async function listAlerts(db: Queryable, query: ListAlertsQuery): Promise
       after?.[0] ?? null,
       after?.[1] ?? null,
       query.limit + 1,
+      query.siteId ?? null,
     ],
   );
   return toPage(rows, query.limit, toView, (r) => [r.raised_at.toISOString(), r.id]);

@@ -23,6 +23,9 @@ import { packRoutes } from './packs.routes';
 import { annotationClassRoutes } from './annotation-classes.routes';
 import { annotationRoutes } from './annotations.routes';
 import { referencePairRoutes } from './reference-pairs.routes';
+import { dashboardRoutes } from './dashboards.routes';
+import { dashboardDataRoutes } from './dashboard-data.routes';
+import { siteDefaultDashboardRoutes } from './site-default-dashboard.routes';
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
 export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
@@ -30,4 +33,5 @@ export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...quarantineRoutes,
   ...readingRoutes, ...configArtefactRoutes, ...desiredStateRoutes, ...alertRuleRoutes, ...alertRoutes, ...packRoutes,
   ...annotationClassRoutes, ...annotationRoutes, ...referencePairRoutes,
+  ...dashboardRoutes, ...dashboardDataRoutes, ...siteDefaultDashboardRoutes,
   ...metaRoutes(() => API_ROUTES)];
