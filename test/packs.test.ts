@@ -23,6 +23,18 @@ const V1 = {
   deviceProfiles: [{ key: 'logger', name: 'Logger', expectedSensors: [{ key: 'temp', sensorProfileKey: 'temp' }] }],
   alertRules: [{ key: 'too-warm', name: 'Too warm', severity: 'CRITICAL', sensorKey: 'temp', conditions: [{ type: 'ABOVE', threshold: 8 }], forSeconds: 300 }],
   configArtefacts: [{ key: 'reporting', name: `reporting-${randomUUID().slice(0, 6)}`, content: { intervalSeconds: 60 } }],
+  dashboards: [
+    {
+      key: 'overview',
+      name: 'Cold chain overview',
+      layout: {
+        widgets: [
+          { id: 'temps', type: 'TABLE', title: 'Temperatures', position: { x: 0, y: 0, w: 12, h: 6 }, config: { sensorKey: 'temp' } },
+          { id: 'alerts', type: 'ALERT_LIST', title: 'Alerts', position: { x: 12, y: 0, w: 12, h: 6 }, config: { status: ['OPEN'] } },
+        ],
+      },
+    },
+  ],
 };
 const V2 = {
   sensorProfiles: V1.sensorProfiles,
@@ -55,6 +67,11 @@ describe('packs', () => {
       scopeType: 'SITE', scopeId: site.id, sensorKey: 'temp', severity: 'CRITICAL', forSeconds: 300, conditions: [{ type: 'ABOVE', threshold: 8 }],
     });
     expect((await http('get', `/api/v1/devices/${device.id as string}/desired-state`).expect(200)).body.desired).toEqual({ intervalSeconds: 60 });
+    const dashboardId = resourceOf(installation, 'dashboards', 'overview').id as string;
+    const dashboard = (await http('get', `/api/v1/dashboards/${dashboardId}`).expect(200)).body;
+    expect(dashboard).toMatchObject({ siteId: site.id, visibility: 'ORGANIZATION' });
+    expect(dashboard.layout.widgets.map((w: Body) => w.config)).toEqual([{ sensorKey: 'temp', siteId: site.id }, { status: ['OPEN'], siteId: site.id }]);
+    await http('get', `/api/v1/dashboards/${dashboardId}/data`).expect(200);
 
     // Installing the same version again changes nothing and answers the installation.
     const again = await http('post', `/api/v1/packs/${pack.id as string}/installations`, { targetType: 'SITE', targetId: site.id }).expect(200);
@@ -72,7 +89,7 @@ describe('packs', () => {
       plan: {
         added: [{ kind: 'configArtefacts', key: 'ntp' }],
         changed: [{ kind: 'alertRules', key: 'too-warm' }],
-        removed: [{ kind: 'deviceProfiles', key: 'logger' }],
+        removed: [{ kind: 'deviceProfiles', key: 'logger' }, { kind: 'dashboards', key: 'overview' }],
         unchanged: [{ kind: 'sensorProfiles', key: 'temp' }, { kind: 'configArtefacts', key: 'reporting' }],
       },
     });
@@ -81,6 +98,7 @@ describe('packs', () => {
     expect(upgraded.body.installation).toMatchObject({ version: 2 });
     expect((await http('get', `/api/v1/alert-rules/${ruleId}`).expect(200)).body.conditions).toEqual([{ type: 'ABOVE', threshold: 9 }]);
     await http('get', `/api/v1/device-profiles/${resourceOf(installation, 'deviceProfiles', 'logger').id as string}`).expect(404);
+    await http('get', `/api/v1/dashboards/${dashboardId}`).expect(404);
     expect((await http('get', `/api/v1/devices/${device.id as string}/desired-state`).expect(200)).body.desired).toEqual({ intervalSeconds: 60, ntp: 'pool.ntp.org' });
 
     // A sensor now uses the pack's profile: uninstalling keeps that profile and removes the rest.
@@ -107,7 +125,10 @@ describe('packs', () => {
     expect((await http('get', `/api/v1/packs/${imported.id as string}/versions/1`, undefined, other).expect(200)).body.content).toEqual(V1);
     const group = await created('/api/v1/device-groups', { name: 'fleet' }, other);
     const installed = await http('post', `/api/v1/packs/${imported.id as string}/installations`, { targetType: 'DEVICE_GROUP', targetId: group.id }, other).expect(201);
-    expect(installed.body.resources).toHaveLength(4);
+    expect(installed.body.resources).toHaveLength(5);
+    const groupDashboard = (installed.body.resources as Body[]).find((r) => r.kind === 'dashboards');
+    const table = (await http('get', `/api/v1/dashboards/${groupDashboard?.id as string}`, undefined, other).expect(200)).body.layout.widgets[0];
+    expect(table.config).toEqual({ sensorKey: 'temp', groupId: group.id });
     // Another organization's pack is a missing one.
     await http('get', `/api/v1/packs/${imported.id as string}`).expect(404);
     await http('post', `/api/v1/packs/${imported.id as string}/installations`, { targetType: 'DEVICE_GROUP', targetId: group.id }).expect(404);
@@ -119,6 +140,11 @@ describe('packs', () => {
     const dangling = await http('post', '/api/v1/packs', { name: 'x', content: { deviceProfiles: V1.deviceProfiles } }).expect(422);
     expect(dangling.body.errors[0].path).toBe('/body/content/deviceProfiles/0/expectedSensors/0/sensorProfileKey');
     await http('post', '/api/v1/packs', { name: 'x', content: { widgets: [] } }).expect(400);
+    const ids = await http('post', '/api/v1/packs', {
+      name: 'x',
+      content: { dashboards: [{ key: 'd', name: 'd', layout: { widgets: [{ id: 'w', type: 'GAUGE', title: 'g', position: { x: 0, y: 0, w: 4, h: 4 }, config: { sensorId: randomUUID(), function: 'last' } }] } }] },
+    }).expect(422);
+    expect(ids.body.errors.map((e: Body) => e.path)).toEqual(['/body/content/dashboards/0/layout/widgets/0/type', '/body/content/dashboards/0/layout/widgets/0/config']);
     const pack = await created('/api/v1/packs', { name: 'ok', content: { alertRules: V1.alertRules } });
     const missing = await http('post', `/api/v1/packs/${pack.id as string}/installations`, { targetType: 'SITE', targetId: randomUUID() }).expect(422);
     expect(missing.body.errors).toEqual([expect.objectContaining({ path: '/body/targetId' })]);

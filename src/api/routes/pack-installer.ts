@@ -7,7 +7,11 @@ import { desiredStateBindingStream } from '../../commands/desired-state/desired-
 import { desiredStateBindingCommands } from '../../commands/desired-state/desired-state-binding.handler';
 import { deviceProfileCommands } from '../../commands/device-profiles/device-profile.handler';
 import type { InstalledResource, PackTargetType } from '../../commands/packs/pack-installation.decider';
-import { PACK_KINDS, itemHash, type PackContent, type PackKind } from '../../commands/packs/pack.content';
+import { PACK_KINDS, itemHash, targetedLayout, type PackContent, type PackKind } from '../../commands/packs/pack.content';
+import { ORGANIZATION_OWNER } from '../../commands/dashboards/dashboard.decider';
+import { dashboardCommands } from '../../commands/dashboards/dashboard.handler';
+import type { DashboardLayout } from '../../commands/dashboards/dashboard.layout';
+import { siteDefaultDashboardCommands } from '../../commands/dashboards/site-default-dashboard.handler';
 import { sensorProfileCommands } from '../../commands/sensor-profiles/sensor-profile.handler';
 import type { RouteContext } from '../route';
 import { resolveOpenAlerts } from './alert-rules.routes';
@@ -121,6 +125,21 @@ async function ensure(ctx: RouteContext, env: InstallEnvironment, kind: PackKind
       }
       return { ...resource, bindingId };
     }
+    case 'dashboards': {
+      const fields = {
+        name: item.name as string,
+        description: (item.description as string | null | undefined) ?? null,
+        siteId: env.targetType === 'SITE' ? env.targetId : null,
+        visibility: 'ORGANIZATION' as const,
+        owner: ORGANIZATION_OWNER,
+        layout: targetedLayout(item.layout as DashboardLayout, env.targetType, env.targetId),
+      };
+      if (await exists(ctx, dashboardCommands.stream(id))) {
+        const { visibility: _visibility, owner: _owner, ...changes } = fields;
+        await settle(await dashboardCommands.update(store, ctx.command, id, changes));
+      } else await settle(await dashboardCommands.create(store, ctx.command, id, fields));
+      return resource;
+    }
   }
 }
 
@@ -143,6 +162,13 @@ async function remove(ctx: RouteContext, resource: InstalledResource): Promise<b
       if (resource.bindingId) await ctx.settle(await desiredStateBindingCommands.unbind(store, ctx.command, resource.bindingId));
       await ctx.settle(await configArtefactCommands.archive(store, ctx.command, resource.id));
       return true;
+    case 'dashboards': {
+      await ctx.settle(await dashboardCommands.remove(store, ctx.command, resource.id));
+      // A site whose default it was has none after, as when the dashboard is deleted through its route.
+      const sites = await ctx.tenant(async (tx) => (await tx.query<{ site_id: string }>('SELECT site_id FROM site_default_dashboards WHERE dashboard_id = $1', [resource.id])).rows);
+      for (const { site_id: siteId } of sites) await ctx.settle(await siteDefaultDashboardCommands.clear(store, ctx.command, siteId, { onlyIf: resource.id }));
+      return true;
+    }
   }
 }
 

@@ -3,6 +3,8 @@ import type { AlertRuleFields } from '../alert-rules/alert-rule.decider';
 import { canonicalJson } from '../config-artefacts/config-artefact.content';
 import type { ComponentKind } from '../components/component.decider';
 import type { SensorProfileFields } from '../sensor-profiles/sensor-profile.decider';
+import { dashboardDocumentErrors } from '../dashboards/dashboard.decider';
+import type { DashboardLayout, DashboardWidget } from '../dashboards/dashboard.layout';
 import { AppError, type FieldError } from '../../platform/errors';
 
 /** Every item of a pack has a key, unique within its kind: installations and upgrades match items by it. */
@@ -35,14 +37,52 @@ export interface PackConfigArtefact extends Keyed {
   priority?: number;
 }
 
+/**
+ * A dashboard shared with the organization. Its widgets are the kinds that
+ * need no ids — TABLE, MAP, ALERT_LIST — without a scope: installing gives
+ * each the installation's target (a site, or for TABLE and MAP a device group).
+ */
+export interface PackDashboard extends Keyed {
+  name: string;
+  description?: string | null;
+  layout: DashboardLayout;
+}
+
 export interface PackContent {
   sensorProfiles?: PackSensorProfile[];
   deviceProfiles?: PackDeviceProfile[];
   alertRules?: PackAlertRule[];
   configArtefacts?: PackConfigArtefact[];
+  dashboards?: PackDashboard[];
 }
 
-export const PACK_KINDS = ['sensorProfiles', 'deviceProfiles', 'alertRules', 'configArtefacts'] as const;
+export const PACK_KINDS = ['sensorProfiles', 'deviceProfiles', 'alertRules', 'configArtefacts', 'dashboards'] as const;
+
+const TARGET_WIDGETS: readonly string[] = ['TABLE', 'MAP', 'ALERT_LIST'];
+const SCOPE_KEYS = ['sensorIds', 'sensorId', 'deviceIds', 'deviceId', 'groupId', 'siteId'];
+
+/** A pack dashboard's layout with the installation's target as every widget's scope. */
+export function targetedLayout(layout: DashboardLayout, targetType: 'SITE' | 'DEVICE_GROUP', targetId: string): DashboardLayout {
+  return {
+    widgets: layout.widgets.map((widget) => {
+      if (widget.type === 'ALERT_LIST') return targetType === 'SITE' ? { ...widget, config: { ...widget.config, siteId: targetId } } : widget;
+      if (widget.type === 'TABLE' || widget.type === 'MAP') return { ...widget, config: { ...widget.config, ...(targetType === 'SITE' ? { siteId: targetId } : { groupId: targetId }) } } as DashboardWidget;
+      return widget;
+    }),
+  };
+}
+
+function dashboardErrors(dashboard: PackDashboard, at: string): FieldError[] {
+  const errors: FieldError[] = [];
+  dashboard.layout.widgets.forEach((widget, i) => {
+    if (!TARGET_WIDGETS.includes(widget.type)) errors.push({ path: `${at}/layout/widgets/${i}/type`, message: 'a pack dashboard takes TABLE, MAP and ALERT_LIST widgets only' });
+    const scoped = SCOPE_KEYS.filter((key) => key in (widget.config as Record<string, unknown>));
+    if (scoped.length > 0) errors.push({ path: `${at}/layout/widgets/${i}/config`, message: `names no ids (${scoped.join(', ')}): installing scopes it to the target` });
+  });
+  if (errors.length > 0) return errors;
+  // The rest as a dashboard would be checked once installed on a site.
+  return dashboardDocumentErrors({ layout: targetedLayout(dashboard.layout, 'SITE', '00000000-0000-4000-8000-000000000000') }, at);
+}
 export type PackKind = (typeof PACK_KINDS)[number];
 
 /** The serialised size limit of a pack version. */
@@ -77,6 +117,7 @@ export function checkPackContent(content: PackContent): void {
       }
     });
   });
+  (content.dashboards ?? []).forEach((dashboard, i) => errors.push(...dashboardErrors(dashboard, `/body/content/dashboards/${i}`)));
   (content.alertRules ?? []).forEach((rule, i) => {
     const noData = rule.conditions.some((c) => c.type === 'NO_DATA');
     if (noData && rule.conditions.length > 1) errors.push({ path: `/body/content/alertRules/${i}/conditions`, message: 'NO_DATA cannot be combined with other conditions' });
