@@ -11,7 +11,7 @@ import type { CheckpointWatcher } from '../../platform/checkpoints/checkpoint-wa
 import { PositionTracker } from '../../platform/checkpoints/position-tracker';
 import type { Pool } from '../../platform/db/pool';
 import { asWriter } from '../../platform/db/roles';
-import type { EventStore, Position, RecordedEvent, Subscription } from '../../platform/event-store/event-store.port';
+import { START, comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../../platform/event-store/event-store.port';
 import type { Logger } from '../../platform/logger';
 import { untilItSucceeds } from '../readings/retry';
 import { scopedRules, type ScopedRule } from './alert-rule-scope';
@@ -63,12 +63,19 @@ export class AlertEvaluator {
     });
   }
 
+  /**
+   * Loads the index from the read models as they are — never waiting for
+   * them, so ingest starts even while the projectors are down — and follows
+   * the log from the oldest of their checkpoints, so whatever they had not
+   * applied yet reaches the index once they have.
+   */
   async start(): Promise<void> {
     await this.watcher.start();
-    const head = await this.store.headPosition();
-    await this.reload(head);
-    this.indexed.advance(head);
-    this.following = this.follow(head);
+    const positions = INDEX_READ_MODELS.map((name) => this.watcher.position(name) ?? START);
+    const from = positions.reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
+    await this.load();
+    this.indexed.advance(from);
+    this.following = this.follow(from);
   }
 
   /** Resolves true once the index includes every change up to `position`. */
@@ -129,12 +136,17 @@ export class AlertEvaluator {
     });
   }
 
-  /** Rebuilds the index once the read models include `position`; states of (rule, sensor) pairs that remain are kept. */
+  /** Rebuilds the index once the read models include `position`. */
   private async reload(position: Position): Promise<void> {
     while (!(await this.watcher.waitFor(INDEX_READ_MODELS, position, 10_000))) {
       if (this.stopped) return;
       this.log.warn('read models are behind; the alert rule index waits');
     }
+    await this.load();
+  }
+
+  /** The index from the read models; states of (rule, sensor) pairs that remain are kept. */
+  private async load(): Promise<void> {
     const { rules, open } = await asWriter(this.pool, async (tx) => ({
       rules: await scopedRules(tx, STREAMING),
       open: new Set((await tx.query<{ key: string }>(`SELECT rule_id || ':' || sensor_id AS key FROM alerts WHERE status <> 'RESOLVED'`)).rows.map((r) => r.key)),
