@@ -10,6 +10,7 @@ import { loadRevokedSerials } from './projections/device-certificates.projection
 import { startCertificateRenewal } from './ingest/certificate-renewal';
 import { startCertificateSupersession } from './workers/certificate-renewal';
 import { startReadingsPartitions } from './workers/readings-partitions';
+import { startNotifications } from './workers/notifications';
 import { startAlertAbsence } from './workers/alert-absence';
 import { startDeviceHealthIngest } from './ingest/device-health.ingest';
 import { startCrlPublisher } from './platform/mqtt/crl-publisher';
@@ -19,7 +20,11 @@ import { createMetricsRegistry } from './platform/metrics-registry';
 import { startMetricsServer } from './platform/metrics-server';
 import { startReadingsService } from './ingest/readings/readings-service';
 import { startReadingsIngest } from './ingest/readings-ingest';
+import { startCommandDispatcher } from './ingest/command-dispatcher';
 import { startDeviceStateSync } from './ingest/device-state/device-state-sync';
+import { openBlobStore } from './platform/blobs/open-blob-store';
+import { startExportWorker } from './workers/exports';
+import { startExportExpiry } from './workers/export-expiry';
 
 /** Ends the process with a status, even while pools and listeners are still open. */
 const terminate: (code: number) => never = process.exit.bind(process);
@@ -117,6 +122,19 @@ async function main(): Promise<void> {
         registry: metrics,
       }),
     );
+    running.push(
+      await startCommandDispatcher({
+        url: broker?.url ?? config.mqttUrl ?? '',
+        ca: deviceCa,
+        store: platform.store,
+        pool: platform.pool,
+        log: moduleLogger(root, 'command-dispatcher'),
+        registry: metrics,
+        pollMs: config.commandsPollMs,
+        // Listed in Mosquitto's ACL (admin broker-config --internal); a second ingest process needs another name.
+        name: 'commands',
+      }),
+    );
     // The embedded broker feeds health itself; Mosquitto reports no sessions, so heartbeats are read from it.
     if (config.mqttUrl !== undefined) {
       running.push(await startDeviceHealthIngest({ url: config.mqttUrl, ca: deviceCa, store: platform.store, log: moduleLogger(root, 'device-health-ingest') }));
@@ -125,6 +143,8 @@ async function main(): Promise<void> {
   if (role === 'worker' || role === 'all') {
     const graceSeconds = config.certRenewalGraceSeconds;
     running.push(startCertificateSupersession({ store: platform.store, pool: platform.pool, log: moduleLogger(root, 'certificate-supersession'), graceSeconds }));
+    // Alert events → deliveries → webhooks, Slack, email (docs/notifications.md); several workers may run it.
+    running.push(startNotifications({ platform, config: config.notify, log: moduleLogger(root, 'notifications'), registry: metrics }));
     // Partition DDL needs the table owner: the platform pool logs in as it.
     running.push(
       startReadingsPartitions({
@@ -135,6 +155,12 @@ async function main(): Promise<void> {
       }),
     );
     running.push(startAlertAbsence({ pool: platform.pool, store: platform.store, log: moduleLogger(root, 'alert-absence') }));
+    // Data exports (docs/exports.md): jobs leased from the read model, so several workers share them; expiry and file sweep on a schedule.
+    const exportBlobs = openBlobStore(config.blobStore);
+    running.push({ stop: () => exportBlobs.close() });
+    const exportDeps = { pool: platform.pool, store: platform.store, blobs: exportBlobs };
+    running.push(await startExportWorker({ ...exportDeps, databaseUrl: platform.databaseUrl, config: config.exports, log: moduleLogger(root, 'exports') }));
+    running.push(startExportExpiry({ ...exportDeps, log: moduleLogger(root, 'export-expiry') }));
     const crl = config.mosquittoCrl;
     // Runs beside Mosquitto (it writes the broker's crlfile and signals its pid); one worker per broker host.
     if (crl !== undefined) {

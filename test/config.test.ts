@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       readingsRetentionDays: 395,
       partitionsAheadDays: 7,
       readingsQueryTimeoutMs: 15_000,
+      commandsPollMs: 1000,
+      eventsStream: { heartbeatMs: 15_000, pollMs: 5000 },
       ingest: {
         batchRows: 5000,
         flushMs: 50,
@@ -46,7 +48,30 @@ describe('loadConfig', () => {
         backfillDays: 365,
         gapTimeoutSeconds: 300,
       },
+      notify: {
+        maxAttempts: 8,
+        backoffBaseMs: 1000,
+        backoffMaxMs: 3_600_000,
+        timeoutMs: 10_000,
+        allowedNetworks: [],
+        allowHttp: false,
+        pollMs: 1000,
+        smtp: undefined,
+      },
       metricsPort: undefined,
+      blobStore: { kind: 'local', root: path.resolve('./.data/blobs') },
+      exports: {
+        maxRangeDays: 366,
+        retentionHours: 24,
+        urlTtlSeconds: 900,
+        signingKey: undefined,
+        concurrency: 2,
+        leaseSeconds: 60,
+        heartbeatMs: 5000,
+        maxAttempts: 3,
+        pollMs: 2000,
+        compressionLevel: 1,
+      },
     });
   });
 
@@ -264,5 +289,154 @@ describe('loadConfig: readings ingest variables', () => {
     ['METRICS_PORT', '0'],
   ])('refuses %s=%s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}:`));
+  });
+});
+
+describe('loadConfig: command dispatcher variables', () => {
+  it('reads COMMANDS_POLL_MS', () => {
+    expect(loadConfig({ COMMANDS_POLL_MS: '250' }).commandsPollMs).toBe(250);
+    expect(loadConfig({ COMMANDS_POLL_MS: '10' }).commandsPollMs).toBe(10);
+  });
+
+  it.each([
+    ['COMMANDS_POLL_MS', '9'],
+    ['COMMANDS_POLL_MS', '60001'],
+    ['COMMANDS_POLL_MS', 'often'],
+  ])('stops on %s=%s with a ConfigError naming it', (variable, value) => {
+    expect(failure({ [variable]: value }).variable).toBe(variable);
+  });
+});
+
+describe('loadConfig: activity stream variables', () => {
+  it('reads EVENTS_STREAM_HEARTBEAT_MS and EVENTS_STREAM_POLL_MS', () => {
+    expect(loadConfig({ EVENTS_STREAM_HEARTBEAT_MS: '200', EVENTS_STREAM_POLL_MS: '50' }).eventsStream).toEqual({ heartbeatMs: 200, pollMs: 50 });
+  });
+
+  it.each([
+    ['EVENTS_STREAM_HEARTBEAT_MS', '49'],
+    ['EVENTS_STREAM_HEARTBEAT_MS', '300001'],
+    ['EVENTS_STREAM_POLL_MS', '49'],
+    ['EVENTS_STREAM_POLL_MS', 'soon'],
+  ])('stops on %s=%s with a ConfigError naming it', (variable, value) => {
+    expect(failure({ [variable]: value }).variable).toBe(variable);
+  });
+});
+
+describe('loadConfig: notification variables', () => {
+  it('reads the delivery, SSRF and SMTP variables', () => {
+    const config = loadConfig({
+      PUBLIC_URL: 'https://iot.example.com',
+      NOTIFY_MAX_ATTEMPTS: '3',
+      NOTIFY_BACKOFF_BASE_MS: '10',
+      NOTIFY_BACKOFF_MAX_MS: '40',
+      NOTIFY_TIMEOUT_MS: '2000',
+      NOTIFY_ALLOWED_NETWORKS: '127.0.0.0/8, ::1/128,10.20.0.0/16',
+      NOTIFY_ALLOW_HTTP: 'true',
+      NOTIFY_POLL_MS: '50',
+      SMTP_URL: 'smtps://user:pass@smtp.example.com:465',
+    });
+    expect(config.notify).toEqual({
+      maxAttempts: 3,
+      backoffBaseMs: 10,
+      backoffMaxMs: 40,
+      timeoutMs: 2000,
+      allowedNetworks: ['127.0.0.0/8', '::1/128', '10.20.0.0/16'],
+      allowHttp: true,
+      pollMs: 50,
+      smtp: { url: 'smtps://user:pass@smtp.example.com:465', from: 'iotplane@iot.example.com' },
+    });
+    expect(loadConfig({ SMTP_URL: 'smtp://mail:25', SMTP_FROM: 'alerts@example.com' }).notify.smtp).toEqual({ url: 'smtp://mail:25', from: 'alerts@example.com' });
+  });
+
+  it.each([
+    ['NOTIFY_MAX_ATTEMPTS', '0'],
+    ['NOTIFY_BACKOFF_BASE_MS', 'soon'],
+    ['NOTIFY_TIMEOUT_MS', '50'],
+    ['NOTIFY_ALLOWED_NETWORKS', '127.0.0.1'],
+    ['NOTIFY_ALLOWED_NETWORKS', '10.0.0.0/33'],
+    ['NOTIFY_ALLOWED_NETWORKS', 'localhost/8'],
+    ['NOTIFY_ALLOW_HTTP', 'yes'],
+    ['SMTP_URL', 'https://mail.example.com'],
+    ['SMTP_FROM', 'alerts@example.com'],
+  ])('stops on %s=%s with a ConfigError naming it', (variable, value) => {
+    expect(failure({ [variable]: value }).variable).toBe(variable);
+  });
+
+  it('refuses a backoff cap below the base and a sender that is not an address', () => {
+    expect(failure({ NOTIFY_BACKOFF_BASE_MS: '5000', NOTIFY_BACKOFF_MAX_MS: '1000' }).variable).toBe('NOTIFY_BACKOFF_MAX_MS');
+    expect(failure({ SMTP_URL: 'smtp://mail:25', SMTP_FROM: 'not an address' }).variable).toBe('SMTP_FROM');
+  });
+});
+
+describe('loadConfig: blob store and export variables', () => {
+  it('keeps blobs in the data folder by default, in an S3-compatible bucket with BLOB_STORE=s3', () => {
+    expect(loadConfig({ DATA_DIR: '/var/lib/iotplane' }).blobStore).toEqual({ kind: 'local', root: '/var/lib/iotplane/blobs' });
+    expect(
+      loadConfig({
+        BLOB_STORE: 's3',
+        S3_BUCKET: 'exports',
+        S3_REGION: 'eu-west-1',
+        S3_ENDPOINT: 'http://minio:9000',
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_ACCESS_KEY_ID: 'key',
+        S3_SECRET_ACCESS_KEY: 'secret',
+      }).blobStore,
+    ).toEqual({ kind: 's3', bucket: 'exports', region: 'eu-west-1', endpoint: 'http://minio:9000', forcePathStyle: true, credentials: { accessKeyId: 'key', secretAccessKey: 'secret' } });
+    // Without keys, the AWS SDK's own chain (instance role, environment) applies.
+    expect(loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'exports' }).blobStore).toEqual({
+      kind: 's3',
+      bucket: 'exports',
+      region: 'us-east-1',
+      endpoint: undefined,
+      forcePathStyle: false,
+      credentials: undefined,
+    });
+  });
+
+  it('reads the export variables', () => {
+    const config = loadConfig({
+      EXPORT_MAX_RANGE_DAYS: '31',
+      EXPORT_RETENTION_HOURS: '48',
+      EXPORT_URL_TTL_SECONDS: '60',
+      EXPORT_SIGNING_KEY: 'k'.repeat(32),
+      EXPORT_WORKER_CONCURRENCY: '4',
+      EXPORT_LEASE_SECONDS: '30',
+      EXPORT_HEARTBEAT_MS: '15000',
+      EXPORT_MAX_ATTEMPTS: '5',
+      EXPORT_POLL_MS: '500',
+      EXPORT_COMPRESSION_LEVEL: '6',
+    });
+    expect(config.exports).toEqual({
+      maxRangeDays: 31,
+      retentionHours: 48,
+      urlTtlSeconds: 60,
+      signingKey: 'k'.repeat(32),
+      concurrency: 4,
+      leaseSeconds: 30,
+      heartbeatMs: 15_000,
+      maxAttempts: 5,
+      pollMs: 500,
+      compressionLevel: 6,
+    });
+  });
+
+  it.each([
+    ['BLOB_STORE', 'ftp'],
+    ['S3_ENDPOINT', 'minio:9000'],
+    ['EXPORT_MAX_RANGE_DAYS', '0'],
+    ['EXPORT_URL_TTL_SECONDS', '604801'],
+    ['EXPORT_SIGNING_KEY', 'too-short'],
+    ['EXPORT_COMPRESSION_LEVEL', '10'],
+    ['EXPORT_WORKER_CONCURRENCY', '0'],
+  ])('stops on %s=%s with a ConfigError naming it', (variable, value) => {
+    expect(failure({ BLOB_STORE: 's3', S3_BUCKET: 'b', ...{ [variable]: value } }).variable).toBe(variable);
+  });
+
+  it('needs S3_BUCKET for BLOB_STORE=s3, both S3 keys or neither, and a heartbeat within half the lease', () => {
+    expect(failure({ BLOB_STORE: 's3' }).variable).toBe('S3_BUCKET');
+    expect(failure({ BLOB_STORE: 's3', S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'key' }).variable).toBe('S3_SECRET_ACCESS_KEY');
+    expect(failure({ BLOB_STORE: 's3', S3_BUCKET: 'b', S3_SECRET_ACCESS_KEY: 'secret' }).variable).toBe('S3_ACCESS_KEY_ID');
+    expect(failure({ EXPORT_LEASE_SECONDS: '10', EXPORT_HEARTBEAT_MS: '6000' }).variable).toBe('EXPORT_HEARTBEAT_MS');
+    expect(loadConfig({ EXPORT_LEASE_SECONDS: '10', EXPORT_HEARTBEAT_MS: '5000' }).exports.heartbeatMs).toBe(5000);
   });
 });

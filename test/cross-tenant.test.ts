@@ -34,6 +34,8 @@ const named = (route: RouteSpec) => ({ name: routeName(route), route });
 
 const ITEM_ROUTES = PROTECTED.filter((r) => pathParams(r.path).length > 0).map(named);
 const LIST_ROUTES = PROTECTED.filter((r) => r.method === 'get' && pathParams(r.path).length === 0).map(named);
+// Public routes with path parameters whose credential is in the query (a signed download URL): a fixture supplies it.
+const SIGNED_ROUTES = API_ROUTES.filter((r) => r.auth === 'public' && pathParams(r.path).length > 0 && queryFixtureFor(FIXTURES, r)).map(named);
 const FILTER_PROBES = LIST_ROUTES.flatMap(({ route }) =>
   uuidQueryParams(SCHEMAS, route).map((param) => ({ name: `${routeName(route)} ?${param}=`, route, param })),
 );
@@ -211,6 +213,22 @@ describe('list filters, sent by org A with org B’s ids', () => {
       const probed = await send(api, route, fillPath(route.path, {}), orgA.auth).query({ ...base, [param]: id });
       expect({ id, ...observe(probed, [id]) }).toEqual({ id, ...observe(missing, [unknown]) });
     }
+  });
+});
+
+describe('signed URLs: org A’s signature on org B’s ids', () => {
+  // it.each refuses an empty table; while no public route takes an id there is nothing to probe.
+  if (SIGNED_ROUTES.length === 0) return;
+  it.each(SIGNED_ROUTES)('$name answers exactly like a missing id', async ({ route }) => {
+    const fixture = requireFixture(route);
+    const own = await createIn(orgA, fixture);
+    const query = requiredQuery(queryFixtureFor(FIXTURES, route), route, own);
+    const get = (record: Record<string, string>) => api.http()[route.method](fillPath(route.path, record)).query(query);
+    const missing = await get(randomParams(route));
+    const ofB = await sharedOfOrgB(fixture);
+    expect(observe(await get(ofB), Object.values(ofB))).toEqual(observe(missing, []));
+    // Not vacuous: on A's own resource the same signature gets past the check.
+    expect(observe(await get(own)).status).not.toBe(missing.status);
   });
 });
 

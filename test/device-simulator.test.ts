@@ -102,6 +102,26 @@ describe('device simulator', () => {
     expect((await get(`/api/v1/devices/${ids[0] ?? ''}/health`)).body).toMatchObject({ firmwareVersion: 'sim-1.0.0' });
   });
 
+  it('answers a repeated command with the outcome it already gave, without acknowledging it again', async () => {
+    const simulation = await simulate(1);
+    try {
+      const [device] = simulation.devices;
+      if (!device) throw new Error('no device');
+      await waitUntil('the device is connected', () => device.connected, 20_000);
+      const commandId = randomUUID();
+      const command = { commandId, name: 'reboot', params: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+      const acks = () => received.filter((m) => m.topic === deviceTopic(device.deviceId, `commands/${commandId}/ack`)).map((m) => JSON.parse(m.payload) as { status: string });
+      await platformClient.publishAsync(deviceTopic(device.deviceId, 'commands'), JSON.stringify(command), { qos: 1 });
+      await waitUntil('the command is answered', () => acks().length === 2);
+      await platformClient.publishAsync(deviceTopic(device.deviceId, 'commands'), JSON.stringify(command), { qos: 1 });
+      await waitUntil('the repeat is answered', () => acks().length === 3);
+      expect(acks().map((a) => a.status)).toEqual(['ACKNOWLEDGED', 'SUCCEEDED', 'SUCCEEDED']);
+      expect(acks()[2]).toEqual(acks()[1]);
+    } finally {
+      await simulation.stop();
+    }
+  });
+
   it('forgets what readings/committed confirms and resends the rest after a reconnect', async () => {
     const simulation = await simulate(1);
     try {

@@ -6,9 +6,13 @@ import type { Pool } from '../platform/db/pool';
 import type { EventStore } from '../platform/event-store/event-store.port';
 import type { Logger } from '../platform/logger';
 import type { DeviceCa } from '../platform/pki/device-ca';
+import type { EmailSender } from '../platform/email/email-sender';
 import type { Authenticator } from './auth/authenticator';
 import type { RateLimiter } from './rate-limiter';
 import type { SchemaRegistry } from './schema-registry';
+import type { OpenStreams } from './server-sent-events';
+import type { BlobStore } from '../platform/blobs/blob-store.port';
+import type { ExportLinks } from './routes/exports.links';
 
 /** What route handlers may use; built by the API's composition (server.ts or a test). */
 export interface ApiDeps {
@@ -26,6 +30,14 @@ export interface ApiDeps {
   readonly readings: ReadingsService;
   /** Served on /metrics. */
   readonly metrics: Registry;
+  /** Sends the EMAIL channels' test notifications; unset while no SMTP adapter is wired (docs/notifications.md). */
+  readonly email?: EmailSender;
+  /** Open Server-Sent Events responses, ended before the server closes. */
+  readonly streams: OpenStreams;
+  /** Export archives (docs/exports.md): served by the download route, deleted with their export. */
+  readonly blobs: BlobStore;
+  /** Fresh download URLs of finished exports, and the check of the API's own. */
+  readonly exportLinks: ExportLinks;
   /** Checked by /readyz besides the database and the event store. */
   readonly readiness?: () => Promise<Record<string, boolean>>;
 }

@@ -7,12 +7,13 @@ type Json = Record<string, unknown>;
 const PROBLEM_STATUSES: Record<number, string> = {
   400: 'Invalid input',
   401: 'Missing or invalid credentials',
-  403: 'Role not sufficient',
+  403: 'Role not sufficient (or, on a signed download URL, the signature does not hold)',
   404: 'Not found (also for another organization’s ids)',
   409: 'Conflict',
   412: 'If-Match does not match the current version',
   413: 'Body too large',
   415: 'Body is not JSON',
+  416: 'Range not satisfiable (Content-Range: bytes */size)',
   422: 'Unprocessable (business rule, Idempotency-Key reused)',
   429: 'Rate limit exceeded; the body names the limit',
   503: 'The query took too long (QUERY_TIMEOUT): narrow the range or aggregate more coarsely',
@@ -63,6 +64,24 @@ function queryParameters(route: RouteSpec, schemas: SchemaRegistry): Json[] {
   }));
 }
 
+/**
+ * OpenAPI 3.1 cannot describe the events of a stream (3.2's `itemSchema`
+ * can); the schema of each event's data goes in an extension until then.
+ */
+function eventStream(ref: string): Json {
+  return {
+    schema: { type: 'string', description: 'Server-Sent Events: `id:` (resume with Last-Event-ID), `event:` (the type) and `data:` (JSON, x-event-data).' },
+    'x-event-data': { $ref: componentRef(ref) },
+  };
+}
+
+/** A body in a media type of its own (a zip) is described by a string schema naming it in `contentMediaType`. */
+function describesMedia(ref: string, mediaType: string, schemas: SchemaRegistry): boolean {
+  const [file = '', name = ''] = ref.split('#/$defs/');
+  const defs = schemas.document(file)?.document.$defs as Record<string, { contentMediaType?: unknown }> | undefined;
+  return defs?.[name]?.contentMediaType === mediaType;
+}
+
 function operation(route: RouteSpec, schemas: SchemaRegistry): Json {
   const parameters: Json[] = pathParams(route.path).map((name) => ({
     name,
@@ -82,6 +101,8 @@ function operation(route: RouteSpec, schemas: SchemaRegistry): Json {
   for (const [status, ref] of Object.entries(route.responses)) {
     const description = Number(status) < 300 ? 'Success' : (PROBLEM_STATUSES[Number(status)] ?? 'Response');
     if (ref === null) responses[status] = { description };
+    else if (route.produces === 'text/event-stream') responses[status] = { description, content: { [route.produces]: eventStream(ref) } };
+    else if (route.produces && describesMedia(ref, route.produces, schemas)) responses[status] = { description, content: { [route.produces]: { schema: { $ref: componentRef(ref) } } } };
     else if (route.produces) responses[status] = { description, content: { [route.produces]: { schema: { type: 'string' } } } };
     else responses[status] = { description, content: { 'application/json': { schema: { $ref: componentRef(ref) } } } };
   }

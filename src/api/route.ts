@@ -29,7 +29,10 @@ export interface RouteSpec {
   readonly textParams?: readonly string[];
   /** Status → response schema; null for no body. */
   readonly responses: Readonly<Record<number, string | null>>;
-  /** Non-JSON success content type (e.g. text/html). */
+  /**
+   * Non-JSON success content type (e.g. text/html). With `text/event-stream`
+   * the success response's schema is that of each event's data.
+   */
   readonly produces?: string;
   /**
    * The response holds a secret shown once (a registration token): it must
@@ -47,6 +50,8 @@ export interface RouteResult {
   readonly headers?: Readonly<Record<string, string>>;
   /** Version of a single resource; sent as ETag. */
   readonly version?: number | bigint;
+  /** The handler took the response over (Server-Sent Events): nothing more is sent. */
+  readonly streamed?: boolean;
 }
 
 export interface RouteContext {

@@ -181,9 +181,10 @@ function parseIfMatch(header: string | undefined): bigint | undefined {
 
 function send(
   res: Response,
-  result: { status: number; body?: unknown; headers?: Readonly<Record<string, string>>; version?: number | bigint },
+  result: { status: number; body?: unknown; headers?: Readonly<Record<string, string>>; version?: number | bigint; streamed?: boolean },
   produces?: string,
 ): void {
+  if (result.streamed) return;
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
   if (result.version !== undefined) res.setHeader('ETag', etag(result.version));
   if (result.body === undefined || result.body === null || result.status === 204) {

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Logger } from '../platform/logger';
+import { moduleLogger, type Logger } from '../platform/logger';
 import type { Platform } from '../platform/platform';
 import { CheckpointWatcher } from '../platform/checkpoints/checkpoint-watcher';
 import { createWriterPool } from '../platform/db/roles';
@@ -14,10 +14,15 @@ import { JwtVerifier } from './auth/jwt-verifier';
 import { RateLimiter } from './rate-limiter';
 import { API_ROUTES } from './routes/index';
 import { SchemaRegistry } from './schema-registry';
+import { createSmtpEmailSender } from '../platform/email/smtp-email-sender';
+import { OpenStreams } from './server-sent-events';
 import { startReadingsService, type ReadingsService } from '../ingest/readings/readings-service';
 import { createMetricsRegistry } from '../platform/metrics-registry';
 import { Gauge, type Registry } from 'prom-client';
 import { projectionLagMs } from './routes/health';
+import { openBlobStore } from '../platform/blobs/open-blob-store';
+import { loadOrCreateUrlSigningKey } from '../platform/blobs/url-signing-key';
+import { ExportLinks } from './routes/exports.links';
 
 /** `iotplane_projection_lag_seconds{projection}`, read at scrape time. */
 function registerProjectionLag(registry: Registry, deps: Parameters<typeof projectionLagMs>[0], projections: typeof PROJECTIONS): void {
@@ -49,6 +54,9 @@ export async function createApiDeps(platform: Platform, log: Logger, ca?: Device
     shared?.readings ??
     (await startReadingsService({ ...platform, log, registry: metrics }));
   registerProjectionLag(metrics, { store: platform.store, watcher }, PROJECTIONS);
+  const blobs = openBlobStore(platform.config.blobStore);
+  const signingKey = await loadOrCreateUrlSigningKey(platform.config.dataDir, platform.config.exports.signingKey);
+  const exportLinks = new ExportLinks({ key: signingKey, publicUrl: platform.config.publicUrl, blobs, ttlSeconds: platform.config.exports.urlTtlSeconds });
   return {
     ownsReadings: shared === undefined,
     readings,
@@ -64,9 +72,26 @@ export async function createApiDeps(platform: Platform, log: Logger, ca?: Device
       new JwtVerifier(await resolveJwtSettings(platform.config)),
     ),
     rateLimiter: new RateLimiter(platform.config.rateLimits),
+    streams: new OpenStreams(moduleLogger(log, 'event-streams')),
+    // The test-send of EMAIL channels (docs/notifications.md).
+    ...(platform.config.notify.smtp ? { email: createSmtpEmailSender(platform.config.notify.smtp, platform.config.notify.timeoutMs) } : {}),
+    blobs,
+    exportLinks,
     deviceCa,
     readiness: async () => ({ broker: await brokerReachable(platform.config.mqttUrl, platform.config.mqttPort) }),
   };
+}
+
+/**
+ * Stops taking connections and resolves once every one is gone. Open event
+ * streams would keep server.close() waiting forever, so they are ended first.
+ */
+export async function closeHttpServer(server: Server, streams: OpenStreams): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await streams.closeAll();
+  // The ended streams' keep-alive connections turned idle after close() looked for idle ones.
+  server.closeIdleConnections();
+  await closed;
 }
 
 export async function startApi(platform: Platform, log: Logger, ca: DeviceCa, shared?: SharedPipeline): Promise<{ stop(): Promise<void> }> {
@@ -78,10 +103,11 @@ export async function startApi(platform: Platform, log: Logger, ca: DeviceCa, sh
   log.info({ port: platform.config.port, url: platform.config.publicUrl }, 'API listening');
   return {
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeHttpServer(server, deps.streams);
       await deps.watcher.stop();
       await deps.authenticator.close();
       if (deps.ownsReadings) await deps.readings.stop();
+      await deps.blobs.close();
     },
   };
 }

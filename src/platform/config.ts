@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseCidr } from './outbound/address-policy';
 
 /**
  * The one typed, frozen configuration object. Only composition roots call
@@ -54,6 +55,8 @@ export interface Config {
     /** A hole in a device's sequence numbers older than this is closed and reported as a gap. */
     readonly gapTimeoutSeconds: number;
   };
+  /** Notification channels and their delivery (docs/notifications.md). */
+  readonly notify: NotifyConfig;
   /** Set: a process without the API (ingest, worker) serves /metrics on this port. */
   readonly metricsPort: number | undefined;
   /** Days readings are kept for an organization that sets no retention of its own. */
@@ -62,6 +65,14 @@ export interface Config {
   readonly partitionsAheadDays: number;
   /** statement_timeout of the readings queries (GET /readings…); past it they answer 503 QUERY_TIMEOUT. */
   readonly readingsQueryTimeoutMs: number;
+  /** Pause between the command dispatcher's rounds over the read model (docs/commands.md). */
+  readonly commandsPollMs: number;
+  /** GET /v1/events/stream (docs/events.md): comment heartbeat, and the fallback poll when no checkpoint notification arrives. */
+  readonly eventsStream: { readonly heartbeatMs: number; readonly pollMs: number };
+  /** Where files (export archives) are kept (docs/exports.md). */
+  readonly blobStore: BlobStoreConfig;
+  /** Data export jobs (docs/exports.md). */
+  readonly exports: ExportsConfig;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +153,132 @@ function internalName(env: Env, name: string, fallback: string): string {
   return value;
 }
 
+export interface NotifyConfig {
+  /** Attempts of one delivery before it is marked DEAD. */
+  readonly maxAttempts: number;
+  /** Wait before the second attempt; doubles per attempt up to `backoffMaxMs`. */
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** Bound of one HTTP exchange (connect, send, answer). */
+  readonly timeoutMs: number;
+  /** Networks (CIDR) that webhooks may reach although private, loopback or link-local. */
+  readonly allowedNetworks: readonly string[];
+  /** Accept http:// channel URLs (else https:// only). */
+  readonly allowHttp: boolean;
+  /** Pause of the delivery loop when nothing is due. */
+  readonly pollMs: number;
+  /** Unset: EMAIL channels cannot be created. */
+  readonly smtp: { readonly url: string; readonly from: string } | undefined;
+}
+
+function cidrList(env: Env, name: string): string[] {
+  const raw = text(env, name);
+  if (raw === undefined) return [];
+  return raw.split(',').map((part) => {
+    const cidr = part.trim();
+    if (!parseCidr(cidr)) throw new ConfigError(name, `must be comma-separated CIDR networks (e.g. 127.0.0.0/8,::1/128), got "${cidr}"`);
+    return cidr;
+  });
+}
+
+function notifyConfig(env: Env, publicUrl: string): NotifyConfig {
+  const backoffBaseMs = integer(env, 'NOTIFY_BACKOFF_BASE_MS', 1000, 1, 3_600_000);
+  const backoffMaxMs = integer(env, 'NOTIFY_BACKOFF_MAX_MS', 3_600_000, 1, 86_400_000);
+  if (backoffMaxMs < backoffBaseMs) throw new ConfigError('NOTIFY_BACKOFF_MAX_MS', `must be at least NOTIFY_BACKOFF_BASE_MS (${backoffBaseMs})`);
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  const from = text(env, 'SMTP_FROM');
+  if (from !== undefined && smtpUrl === undefined) throw new ConfigError('SMTP_FROM', 'needs SMTP_URL');
+  if (from !== undefined && !/^[^\s@<>]+@[^\s@<>]+$/.test(from)) throw new ConfigError('SMTP_FROM', `must be an email address, got "${from}"`);
+  return {
+    maxAttempts: integer(env, 'NOTIFY_MAX_ATTEMPTS', 8, 1, 100),
+    backoffBaseMs,
+    backoffMaxMs,
+    timeoutMs: integer(env, 'NOTIFY_TIMEOUT_MS', 10_000, 100, 120_000),
+    allowedNetworks: cidrList(env, 'NOTIFY_ALLOWED_NETWORKS'),
+    allowHttp: boolean(env, 'NOTIFY_ALLOW_HTTP', false),
+    pollMs: integer(env, 'NOTIFY_POLL_MS', 1000, 10, 60_000),
+    smtp: smtpUrl === undefined ? undefined : { url: smtpUrl, from: from ?? `iotplane@${new URL(publicUrl).hostname}` },
+  };
+}
+
+/** The data folder's `blobs/` (default), or an S3-compatible bucket. */
+export type BlobStoreConfig =
+  | { readonly kind: 'local'; readonly root: string }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      readonly region: string;
+      /** Unset: AWS itself. */
+      readonly endpoint: string | undefined;
+      readonly forcePathStyle: boolean;
+      /** Unset: the AWS SDK's default credential chain. */
+      readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+    };
+
+function blobStoreConfig(env: Env, dataDir: string): BlobStoreConfig {
+  const kind = text(env, 'BLOB_STORE') ?? 'local';
+  if (kind === 'local') return { kind, root: path.join(dataDir, 'blobs') };
+  if (kind !== 's3') throw new ConfigError('BLOB_STORE', `must be local or s3, got "${kind}"`);
+  const bucket = text(env, 'S3_BUCKET');
+  if (bucket === undefined) throw new ConfigError('S3_BUCKET', 'is required when BLOB_STORE=s3');
+  const accessKeyId = text(env, 'S3_ACCESS_KEY_ID');
+  const secretAccessKey = text(env, 'S3_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError(accessKeyId === undefined ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY', 'is required with the other S3 key variable');
+  }
+  return {
+    kind,
+    bucket,
+    region: text(env, 'S3_REGION') ?? 'us-east-1',
+    endpoint: url(env, 'S3_ENDPOINT', ['http:', 'https:']),
+    forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', false),
+    credentials: accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
+  };
+}
+
+export interface ExportsConfig {
+  /** Longest `to - from` accepted. */
+  readonly maxRangeDays: number;
+  /** A finished export's file is kept this long (expiresAt = completedAt + this). */
+  readonly retentionHours: number;
+  /** Life of each downloadUrl handed out (never past expiresAt). */
+  readonly urlTtlSeconds: number;
+  /** HMAC key of the API's own download URLs; unset: generated once and kept in the data folder. */
+  readonly signingKey: string | undefined;
+  /** Exports one worker process runs at once. */
+  readonly concurrency: number;
+  /** A worker that has not renewed its lease for this long is presumed dead and its export is retried. */
+  readonly leaseSeconds: number;
+  /** Lease renewal, progress report and cancellation check. */
+  readonly heartbeatMs: number;
+  /** Attempts (a worker died) before the export is FAILED. */
+  readonly maxAttempts: number;
+  /** The workers' poll for jobs when no notification wakes them. */
+  readonly pollMs: number;
+  /** Deflate level of the zip entries (0: stored, 1 fastest … 9 smallest). */
+  readonly compressionLevel: number;
+}
+
+function exportsConfig(env: Env): ExportsConfig {
+  const signingKey = text(env, 'EXPORT_SIGNING_KEY');
+  if (signingKey !== undefined && signingKey.length < 32) throw new ConfigError('EXPORT_SIGNING_KEY', 'must be at least 32 characters');
+  const leaseSeconds = integer(env, 'EXPORT_LEASE_SECONDS', 60, 1, 3600);
+  const heartbeatMs = integer(env, 'EXPORT_HEARTBEAT_MS', 5000, 50, 600_000);
+  if (heartbeatMs * 2 > leaseSeconds * 1000) throw new ConfigError('EXPORT_HEARTBEAT_MS', `must be at most half of EXPORT_LEASE_SECONDS (${leaseSeconds} s)`);
+  return {
+    maxRangeDays: integer(env, 'EXPORT_MAX_RANGE_DAYS', 366, 1, 3660),
+    retentionHours: integer(env, 'EXPORT_RETENTION_HOURS', 24, 1, 8760),
+    urlTtlSeconds: integer(env, 'EXPORT_URL_TTL_SECONDS', 900, 1, 604_800),
+    signingKey,
+    concurrency: integer(env, 'EXPORT_WORKER_CONCURRENCY', 2, 1, 16),
+    leaseSeconds,
+    heartbeatMs,
+    maxAttempts: integer(env, 'EXPORT_MAX_ATTEMPTS', 3, 1, 10),
+    pollMs: integer(env, 'EXPORT_POLL_MS', 2000, 10, 60_000),
+    compressionLevel: integer(env, 'EXPORT_COMPRESSION_LEVEL', 1, 0, 9),
+  };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -194,9 +331,17 @@ export function loadConfig(env: Env = process.env): Config {
       backfillDays: integer(env, 'READINGS_BACKFILL_DAYS', 365, 1, 3650),
       gapTimeoutSeconds: integer(env, 'INGEST_GAP_TIMEOUT_SECONDS', 300, 1, 86_400),
     },
+    notify: notifyConfig(env, publicUrl),
     metricsPort: text(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 1, 65535),
     partitionsAheadDays: integer(env, 'PARTITIONS_AHEAD_DAYS', 7, 1, 366),
     readingsQueryTimeoutMs: integer(env, 'READINGS_QUERY_TIMEOUT_MS', 15_000, 1, 600_000),
+    commandsPollMs: integer(env, 'COMMANDS_POLL_MS', 1000, 10, 60_000),
+    eventsStream: {
+      heartbeatMs: integer(env, 'EVENTS_STREAM_HEARTBEAT_MS', 15_000, 50, 300_000),
+      pollMs: integer(env, 'EVENTS_STREAM_POLL_MS', 5000, 50, 60_000),
+    },
+    blobStore: blobStoreConfig(env, path.resolve(env.DATA_DIR ?? './.data')),
+    exports: exportsConfig(env),
   };
   return deepFreeze(config);
 }

@@ -40,15 +40,21 @@ export const ERROR_CODES = {
   // Archived artefacts keep their versions readable but take no new ones.
   CONFIG_ARTEFACT_ARCHIVED: 409,
   DESIRED_STATE_BINDING_NOT_FOUND: 404,
+  // Notification channels (docs/notifications.md): a URL refused by the SSRF rules, EMAIL without SMTP, a config of another type.
+  NOTIFICATION_CHANNEL_NOT_FOUND: 404,
+  NOTIFICATION_URL_REFUSED: 422,
+  SMTP_NOT_CONFIGURED: 422,
+  NOTIFICATION_CHANNEL_TYPE_MISMATCH: 422,
   // Alerting (docs/alerting.md).
   ALERT_RULE_NOT_FOUND: 404,
   ALERT_NOT_FOUND: 404,
   ALERT_RESOLVED: 409,
-  // Packs (docs/packs.md).
-  PACK_NOT_FOUND: 404,
-  PACK_VERSION_NOT_FOUND: 404,
-  PACK_INSTALLATION_NOT_FOUND: 404,
-  PACK_ALREADY_INSTALLED: 409,
+  // Exports (docs/exports.md): a download URL altered, expired or of another export is refused alike; 416 for a Range past the end.
+  EXPORT_NOT_FOUND: 404,
+  EXPORT_SCOPE_NOT_FOUND: 404,
+  EXPORT_RANGE_INVALID: 400,
+  EXPORT_DOWNLOAD_FORBIDDEN: 403,
+  EXPORT_RANGE_NOT_SATISFIABLE: 416,
   // Analytics (docs/analytics.md): a class still used by annotations cannot be deleted or lose a scope type they use.
   ANNOTATION_CLASS_NOT_FOUND: 404,
   ANNOTATION_CLASS_NAME_TAKEN: 409,
@@ -56,10 +62,25 @@ export const ERROR_CODES = {
   ANNOTATION_NOT_FOUND: 404,
   REFERENCE_PAIR_NOT_FOUND: 404,
   REFERENCE_PAIR_NOT_MANUAL: 409,
+  // Packs (docs/packs.md).
+  PACK_NOT_FOUND: 404,
+  PACK_VERSION_NOT_FOUND: 404,
+  PACK_INSTALLATION_NOT_FOUND: 404,
+  PACK_ALREADY_INSTALLED: 409,
   // Dashboards (docs/dashboards.md): a site's default must stay shared and on its site.
   DASHBOARD_NOT_FOUND: 404,
   DEFAULT_DASHBOARD_NOT_SET: 404,
   DASHBOARD_IS_SITE_DEFAULT: 409,
+  // Device commands (docs/commands.md). The last six refuse a step that does not fit the command's status or time.
+  COMMAND_NOT_FOUND: 404,
+  COMMAND_BATCH_NOT_FOUND: 404,
+  COMMAND_NOT_CANCELLABLE: 409,
+  COMMAND_OF_ANOTHER_DEVICE: 404,
+  COMMAND_NOT_QUEUED: 409,
+  COMMAND_NOT_SENT: 409,
+  COMMAND_FINISHED: 409,
+  COMMAND_NOT_DUE: 409,
+  COMMAND_PAST_EXPIRY: 409,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   CONCURRENT_MODIFICATION: 409,

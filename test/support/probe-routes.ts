@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import type { Response, Test } from 'supertest';
 import type { RouteSpec } from '../../src/api/route';
@@ -65,7 +66,35 @@ export function uuidsIn(values: Iterable<string>): string[] {
 
 export function send(api: TestApi, route: RouteSpec, url: string, authorization: string, body?: unknown): Test {
   const request = api.http()[route.method](url).set('Authorization', authorization);
+  if (route.produces === 'text/event-stream') return request.buffer(true).parse((res, done) => readUntilLive(res as unknown as IncomingMessage, done));
   return body === undefined ? request : request.send(body as object);
+}
+
+/** The longest a probe reads an event stream that never says it is live. */
+const STREAM_READ_MS = 5000;
+
+/**
+ * An event stream never ends by itself: read its backlog, up to the `: live`
+ * comment that follows it (docs/events.md), and let go. `res.text` is what was read.
+ */
+function readUntilLive(res: IncomingMessage & { text?: string }, done: (err: Error | null, body: unknown) => void): void {
+  let text = '';
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    res.text = text;
+    done(null, text);
+    res.destroy();
+  };
+  const timer = setTimeout(finish, STREAM_READ_MS);
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    text += chunk;
+    if (/(^|\n): live\n/.test(text)) finish();
+  });
+  res.on('end', finish);
 }
 
 /** What a client can observe of a response, for "indistinguishable from" comparisons. */

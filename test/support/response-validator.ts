@@ -19,12 +19,27 @@ export function responseValidator(routes: readonly RouteSpec[], schemas: SchemaR
   }));
   return (req: Request, res: Response, next: NextFunction): void => {
     const send = res.send.bind(res);
+    let sent = false;
     res.send = (body?: unknown) => {
+      sent = true;
       check(req, res, body);
       return send(body);
     };
+    // A body streamed in its own media type (a zip, an event stream) never passes through send().
+    res.on('finish', () => {
+      if (!sent) checkStreamed(req, res);
+    });
     next();
   };
+
+  function checkStreamed(req: Request, res: Response): void {
+    const path = req.originalUrl.split('?')[0] ?? '';
+    const match = compiled.find((c) => c.route.method === req.method.toLowerCase() && c.pattern.test(path));
+    if (!match?.route.produces || !req.originalUrl.startsWith('/api/')) return;
+    const where = `${req.method} ${path} → ${res.statusCode}`;
+    if (!(res.statusCode in match.route.responses)) violations.push(`${where}: status not declared for ${match.route.operationId}`);
+    else if (!String(res.getHeader('content-type') ?? '').startsWith(match.route.produces)) violations.push(`${where}: not ${match.route.produces}`);
+  }
 
   function check(req: Request, res: Response, body: unknown): void {
     if (!req.originalUrl.startsWith('/api/')) return;

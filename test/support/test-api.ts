@@ -57,10 +57,12 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       };
     },
     async close() {
+      await deps.streams.closeAll();
       await projectors.stop();
       await deps.watcher.stop();
       await deps.authenticator.close();
       await deps.readings.stop();
+      await deps.blobs.close();
       await platform.close();
       if (violations.length > 0) throw new Error(`responses that break the OpenAPI document:\n${violations.join('\n')}`);
     },

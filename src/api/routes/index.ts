@@ -19,19 +19,27 @@ import { desiredStateRoutes } from './desired-state.routes';
 import { alertRuleRoutes } from './alert-rules.routes';
 import { alertRoutes } from './alerts.routes';
 import { packRoutes } from './packs.routes';
-
 import { annotationClassRoutes } from './annotation-classes.routes';
 import { annotationRoutes } from './annotations.routes';
 import { referencePairRoutes } from './reference-pairs.routes';
+import { deviceCommandRoutes } from './device-commands.routes';
+import { commandBatchRoutes } from './command-batches.routes';
+import { notificationChannelRoutes } from './notification-channels.routes';
+import { activityEventRoutes } from './activity-events.routes';
+import { exportRoutes } from './exports.routes';
 import { dashboardRoutes } from './dashboards.routes';
 import { dashboardDataRoutes } from './dashboard-data.routes';
 import { siteDefaultDashboardRoutes } from './site-default-dashboard.routes';
+
 /** Every route of the API. The OpenAPI document and the probe suite read this list. */
 export const API_ROUTES: readonly RouteSpec[] = [...apiKeyRoutes, ...siteRoutes,
   ...sensorProfileRoutes, ...deviceProfileRoutes, ...deviceRoutes, ...componentRoutes, ...sensorRoutes,
   ...deviceGroupRoutes, ...deviceHealthRoutes, ...provisioningRoutes, ...deviceCertificateRoutes, ...readingsBatchRoutes,
-  ...quarantineRoutes,
+  ...quarantineRoutes, ...notificationChannelRoutes,
   ...readingRoutes, ...configArtefactRoutes, ...desiredStateRoutes, ...alertRuleRoutes, ...alertRoutes, ...packRoutes,
   ...annotationClassRoutes, ...annotationRoutes, ...referencePairRoutes,
+  ...deviceCommandRoutes, ...commandBatchRoutes,
+  ...activityEventRoutes,
+  ...exportRoutes,
   ...dashboardRoutes, ...dashboardDataRoutes, ...siteDefaultDashboardRoutes,
   ...metaRoutes(() => API_ROUTES)];

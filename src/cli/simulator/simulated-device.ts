@@ -1,6 +1,6 @@
 import { connect, type MqttClient } from 'mqtt';
 import { deviceTopic } from '../../platform/mqtt/topics';
-import { answerCommand } from './command-answers';
+import { answerCommand, type CommandAck } from './command-answers';
 import type { DeviceCredentials } from './device-credentials';
 import { ReadingsBuffer } from './readings-buffer';
 
@@ -39,6 +39,8 @@ export class SimulatedDevice {
   private readonly startedAt = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private stallCheck: NodeJS.Timeout | undefined;
+  /** Final answers by commandId: a repeated delivery is answered with the outcome, not run again (docs/mqtt.md). */
+  private readonly answered = new Map<string, CommandAck>();
 
   constructor(
     readonly credentials: DeviceCredentials,
@@ -144,9 +146,19 @@ export class SimulatedDevice {
     const answers = answerCommand(parseJson(payload), new Date());
     if (answers === undefined) return;
     this.counters.commands += 1;
-    for (const ack of answers.acks) {
+    const known = this.answered.get(answers.commandId);
+    const acks = known ? [known] : answers.acks;
+    const final = answers.acks[answers.acks.length - 1];
+    if (!known && final) this.remember(answers.commandId, final);
+    for (const ack of acks) {
       client.publish(deviceTopic(this.deviceId, `commands/${answers.commandId}/ack`), JSON.stringify(ack), { qos: 1 }, (err) => this.noteFailure(err));
     }
+  }
+
+  private remember(commandId: string, ack: CommandAck): void {
+    this.answered.set(commandId, ack);
+    // The oldest go first: a bounded memory, as on a real device.
+    if (this.answered.size > 1000) this.answered.delete(this.answered.keys().next().value ?? commandId);
   }
 
   private sendHeartbeat(client: MqttClient): void {

@@ -44,6 +44,13 @@ export class CheckpointWatcher {
     return this.projections.filter((p) => p.eventTypes.some((t) => eventTypes.includes(t))).map((p) => p.name);
   }
 
+  /** Calls `listener` each time the named projection's checkpoint moves forward; returns the way to stop. */
+  onAdvance(name: string, listener: (position: Position) => void): () => void {
+    const event = `advanced:${name}`;
+    this.changed.on(event, listener);
+    return () => this.changed.off(event, listener);
+  }
+
   /** Resolves true once every named projection has reached `position`, false after `timeoutMs`. */
   async waitFor(names: readonly string[], position: Position, timeoutMs: number): Promise<boolean> {
     await this.start();
@@ -89,7 +96,10 @@ export class CheckpointWatcher {
   private record(name: string, position: Position): void {
     const current = this.positions.get(name);
     // A rebuild may legitimately move a checkpoint; keep the newest seen.
-    if (!current || comparePositions(position, current) > 0) this.positions.set(name, position);
+    if (!current || comparePositions(position, current) > 0) {
+      this.positions.set(name, position);
+      this.changed.emit(`advanced:${name}`, position);
+    }
     this.changed.emit('changed');
   }
 }

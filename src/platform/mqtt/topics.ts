@@ -30,6 +30,16 @@ export const RENEWAL_SUBSCRIPTION = '$share/renewal/devices/+/certificates/renew
 /** Shared subscription of the heartbeat reader used with an external broker (src/ingest/device-health.ingest.ts). */
 export const HEALTH_SUBSCRIPTION = '$share/health/devices/+/health';
 
+/** Shared subscription of the command dispatcher (src/ingest/command-dispatcher.ts): devices' answers to commands. */
+export const COMMAND_ACK_SUBSCRIPTION = '$share/commands/devices/+/commands/+/ack';
+
+/** The device and command of a `devices/{id}/commands/{commandId}/ack` topic. */
+export function commandAckOf(topic: string): { deviceId: string; commandId: string } | undefined {
+  const match = /^devices\/([^/+#]+)\/commands\/([^/+#]+)\/ack$/.exec(topic);
+  const [, deviceId, commandId] = match ?? [];
+  return deviceId === undefined || commandId === undefined ? undefined : { deviceId, commandId };
+}
+
 /** The device id a topic belongs to, or undefined when it is not under devices/{id}/. */
 export function deviceIdOf(topic: string): string | undefined {
   const match = /^devices\/([^/+#]+)\//.exec(topic);
