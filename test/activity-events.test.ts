@@ -210,6 +210,31 @@ describe('the activity feed', () => {
     expect((await feed(org)).some((e) => e.subject.type === 'COMMAND' && e.subject.id === failed.data.id && e.type !== 'COMMAND_FAILED')).toBe(false);
   });
 
+  it('tells exports requested, ready and failed', async () => {
+    const org = await api.createOrg();
+    const { deviceId } = await aFreezer(org);
+    const ready = randomUUID();
+    const failed = randomUUID();
+    const request = (id: string) => ({
+      type: 'ExportRequested',
+      data: { id, scopeType: 'DEVICE', scopeId: deviceId, from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z', includes: ['READINGS', 'ALERTS'], format: 'CSV', requestedAt: new Date().toISOString() },
+    });
+    const at = new Date().toISOString();
+    const { store } = api.platform;
+    await appendAs(store, org.orgId, `export-${ready}`, [
+      request(ready),
+      { type: 'ExportStarted', data: { id: ready, attempt: 1, workerId: 'w', startedAt: at } },
+      { type: 'ExportCompleted', data: { id: ready, attempt: 1, blobKey: 'k', sizeBytes: 2048, readingCount: 10, annotationCount: 0, alertCount: 1, eventCount: 0, completedAt: at, expiresAt: '2026-01-03T00:00:00.000Z' } },
+    ]);
+    await appendAs(store, org.orgId, `export-${failed}`, [request(failed), { type: 'ExportFailed', data: { id: failed, attempt: 3, reason: 'worker lost 3 times', failedAt: at } }]);
+    const entries = await feedOf(org, 4, { type: ['EXPORT_REQUESTED', 'EXPORT_READY', 'EXPORT_FAILED'] });
+    expect(entries.map((e) => e.type).sort()).toEqual(['EXPORT_FAILED', 'EXPORT_READY', 'EXPORT_REQUESTED', 'EXPORT_REQUESTED']);
+    const done = entries.find((e) => e.type === 'EXPORT_READY');
+    expect(done?.summary).toBe(`Export ${ready.slice(0, 8)} ready: 10 readings, 1 alerts, 0 events, 0 annotations (2.0 KB), until 2026-01-03T00:00:00.000Z`);
+    expect(entries.find((e) => e.type === 'EXPORT_FAILED')?.summary).toBe(`Export ${failed.slice(0, 8)} failed: worker lost 3 times`);
+    expect(entries.find((e) => e.type === 'EXPORT_REQUESTED')).toMatchObject({ deviceId, subject: { type: 'EXPORT' } });
+  });
+
   it('never names another organization’s subjects, even for an id it knows', async () => {
     const org = await api.createOrg();
     const other = await api.createOrg('Other org');

@@ -34,6 +34,9 @@ export const ACTIVITY_TYPES = [
   'QUARANTINE_RELEASED',
   'QUARANTINE_DISCARDED',
   'READINGS_SEQUENCE_GAP',
+  'EXPORT_REQUESTED',
+  'EXPORT_READY',
+  'EXPORT_FAILED',
 ] as const;
 export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 
@@ -46,7 +49,8 @@ export type SubjectType =
   | 'DESIRED_STATE_BINDING'
   | 'ALERT'
   | 'COMMAND'
-  | 'QUARANTINE_ENTRY';
+  | 'QUARANTINE_ENTRY'
+  | 'EXPORT';
 
 /** One feed entry as a handler builds it from one event; the projection adds the event's id, position and actor. */
 export interface ActivityEntry {

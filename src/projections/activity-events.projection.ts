@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../commands/decider';
 import { alertHandlers } from './activity-events.alerts';
+import { exportHandlers } from './activity-events.exports';
 import { certificateHandlers, deviceHandlers, readingsHandlers } from './activity-events.devices';
 import { SubjectDirectory, uuidOrNull } from './activity-events.directory';
 import type { ActivityHandler, ActivityHandlers } from './activity-events.entry';
@@ -13,8 +14,7 @@ function register<E extends DomainEvent>(handlers: ActivityHandlers<E>): [string
 
 /**
  * Every event type the feed reads, with what it makes of it (docs/events.md).
- * A feature adds its own handlers module here; exports (issue 8) will add
- * theirs (an export ready or failed) when their events exist.
+ * A feature adds its own handlers module here.
  */
 const HANDLERS: ReadonlyMap<string, ActivityHandler<DomainEvent>> = new Map([
   ...register(deviceHandlers),
@@ -27,6 +27,7 @@ const HANDLERS: ReadonlyMap<string, ActivityHandler<DomainEvent>> = new Map([
   ...register(desiredStateHandlers),
   ...register(alertHandlers),
   ...register(commandHandlers),
+  ...register(exportHandlers),
 ]);
 
 const isTime = (text: string): boolean => typeof text === 'string' && !Number.isNaN(Date.parse(text));
