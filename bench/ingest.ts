@@ -44,7 +44,8 @@ import { startSubscribers, subscriberIdentities, type Subscribers, type Subscrib
  * (50, 2 sensors each), BENCH_BATCHED_WINDOW / BENCH_SINGLE_WINDOW (messages
  * a device keeps unconfirmed: 10 / 200), BENCH_BROKER, BENCH_STALL_SECONDS,
  * BENCH_INGEST_PROCESSES (1; several need an external broker, as in production),
- * BENCH_ROUNDS (3: the totals are split over rounds, the sides alternating);
+ * BENCH_ROUNDS (3: the totals are split over rounds, the sides alternating),
+ * BENCH_ALERT_RULES (1 per device, never firing, so alert evaluation is measured; 0 without);
  * INGEST_* and READINGS_* reach the ingester; DATABASE_URL as for the other benches.
  */
 flagsToEnv(process.argv.slice(2), {
@@ -54,10 +55,13 @@ flagsToEnv(process.argv.slice(2), {
   devices: 'BENCH_DEVICES',
   broker: 'BENCH_BROKER',
   rounds: 'BENCH_ROUNDS',
+  'alert-rules': 'BENCH_ALERT_RULES',
 });
 
 const settings = {
   devices: size('BENCH_DEVICES', 50),
+  /** Alert rules per device (never firing): every reading is evaluated against them; 0 measures ingest without alerting. */
+  alertRules: size('BENCH_ALERT_RULES', 1),
   sensorsPerDevice: 2,
   readings: size('BENCH_READINGS', 1_000_000),
   readingsPerMessage: size('BENCH_READINGS_PER_MESSAGE', 100),
@@ -100,11 +104,13 @@ async function seed(store: EventStore, pool: Pool, databaseUrl: string): Promise
         for (const sensor of device.sensors) {
           await sensorCommands.create(store, ctx(), sensor.sensorId, { deviceId: device.deviceId, componentId: null, key: sensor.key, name: null, sensorProfileId: null, unit: null });
         }
-        // Every reading is evaluated against a rule (one per device, never firing), so the figures include alert evaluation.
-        await alertRuleCommands.create(store, ctx(), randomUUID(), {
-          name: `bench ${i}`, description: null, enabled: true, severity: 'INFO', scopeType: 'DEVICE', scopeId: device.deviceId, sensorKey: null,
-          operator: 'AND', conditions: [{ type: 'ABOVE', threshold: 1e12 }], forSeconds: 0, hysteresis: 0, channelIds: [],
-        });
+        // Every reading is evaluated against the device's rules (never firing), so the figures include alert evaluation.
+        for (let r = 0; r < settings.alertRules; r += 1) {
+          await alertRuleCommands.create(store, ctx(), randomUUID(), {
+            name: `bench ${i}.${r}`, description: null, enabled: true, severity: 'INFO', scopeType: 'DEVICE', scopeId: device.deviceId, sensorKey: null,
+            operator: 'AND', conditions: [{ type: 'ABOVE', threshold: 1e12 }], forSeconds: 0, hysteresis: 0, channelIds: [],
+          });
+        }
       }
     }),
   );
@@ -123,7 +129,7 @@ async function seed(store: EventStore, pool: Pool, databaseUrl: string): Promise
         );
         return rows[0] ?? { devices: 0, sensors: 0, rules: 0 };
       });
-      if (counts.devices === settings.devices && counts.sensors === settings.devices * settings.sensorsPerDevice && counts.rules === settings.devices) break;
+      if (counts.devices === settings.devices && counts.sensors === settings.devices * settings.sensorsPerDevice && counts.rules === settings.devices * settings.alertRules) break;
       if (Date.now() > deadline) throw new Error(`projections did not catch up within 60 s: ${JSON.stringify(counts)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
