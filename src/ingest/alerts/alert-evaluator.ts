@@ -27,6 +27,13 @@ const STREAMING = `NOT (r.conditions @> '[{"type": "NO_DATA"}]'::jsonb)`;
 
 const keyOf = (ruleId: string, sensorId: string): string => `${ruleId}:${sensorId}`;
 
+/** A rule watching a sensor, with its state: what the hot path needs in one lookup. */
+interface Watch {
+  readonly rule: ScopedRule;
+  readonly key: string;
+  readonly state: RuleSensorState;
+}
+
 /**
  * Streaming rule evaluation in the ingest path. An in-memory index maps
  * each sensor to the enabled rules that apply to it, so a reading costs one
@@ -39,7 +46,7 @@ const keyOf = (ruleId: string, sensorId: string): string => `${ruleId}:${sensorI
  * several ingesters see the same condition.
  */
 export class AlertEvaluator {
-  private bySensor = new Map<string, ScopedRule[]>();
+  private bySensor = new Map<string, Watch[]>();
   private states = new Map<string, RuleSensorState>();
   private readonly chains = new Map<string, Promise<void>>();
   private subscription: Subscription | undefined;
@@ -85,15 +92,9 @@ export class AlertEvaluator {
 
   /** The hot path: a reading about to be stored. */
   observe(sensorId: string, ts: string, tsMs: number, value: number): void {
-    const rules = this.bySensor.get(sensorId);
-    if (rules === undefined) return;
-    for (const rule of rules) {
-      const key = keyOf(rule.ruleId, sensorId);
-      let state = this.states.get(key);
-      if (!state) {
-        state = freshState();
-        this.states.set(key, state);
-      }
+    const watches = this.bySensor.get(sensorId);
+    if (watches === undefined) return;
+    for (const { rule, key, state } of watches) {
       const transition = evaluateReading(rule, state, tsMs, value);
       if (transition === 'RAISE') this.act(key, rule, 'raise', () => this.raise(rule, { ts, value }));
       else if (transition === 'RESOLVE') this.act(key, rule, 'resolve', () => this.resolve(rule, { ts, value }));
@@ -151,14 +152,14 @@ export class AlertEvaluator {
       rules: await scopedRules(tx, STREAMING),
       open: new Set((await tx.query<{ key: string }>(`SELECT rule_id || ':' || sensor_id AS key FROM alerts WHERE status <> 'RESOLVED'`)).rows.map((r) => r.key)),
     }));
-    const bySensor = new Map<string, ScopedRule[]>();
+    const bySensor = new Map<string, Watch[]>();
     const states = new Map<string, RuleSensorState>();
     for (const rule of rules) {
-      bySensor.set(rule.sensorId, [...(bySensor.get(rule.sensorId) ?? []), rule]);
       const key = keyOf(rule.ruleId, rule.sensorId);
       const state = this.states.get(key) ?? freshState();
       state.open = open.has(key);
       states.set(key, state);
+      bySensor.set(rule.sensorId, [...(bySensor.get(rule.sensorId) ?? []), { rule, key, state }]);
     }
     this.bySensor = bySensor;
     this.states = states;
