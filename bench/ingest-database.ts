@@ -1,7 +1,10 @@
+import { createReadStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
+import { CopyRows } from '../src/ingest/readings/copy-rows';
 import { READING_COLUMNS } from '../src/ingest/readings/readings-writer';
 import type { Pool, PoolClient } from '../src/platform/db/pool';
 import { asWriter, WRITER_ROLE } from '../src/platform/db/roles';
@@ -14,19 +17,19 @@ export interface CopyFigures {
   readonly rowsPerSecond: number;
 }
 
-export type CopyChunk = { readonly text: string; readonly rows: number };
+export type CopyChunk = { readonly data: CopyRows; readonly rows: number };
 
 /** Readings, quarantine and sequence bookkeeping back to empty (the partitions stay). */
 export async function truncateReadings(pool: Pool): Promise<void> {
   await pool.query('TRUNCATE readings, quarantined_readings, device_ingest_progress');
 }
 
-/** As the ingester writes: a transaction as the writer role around one COPY into the partitioned table. */
-async function copyTransaction(client: PoolClient, chunks: readonly CopyChunk[]): Promise<void> {
+/** As the ingester writes: a transaction as the writer role around one binary COPY into the partitioned table. */
+async function copyTransaction(client: PoolClient, data: Readable): Promise<void> {
   await client.query(`BEGIN; SET LOCAL ROLE ${WRITER_ROLE}`);
   try {
-    const stream = client.query(copyFrom(`COPY readings ${READING_COLUMNS} FROM STDIN`));
-    await pipeline(Readable.from(chunks.map((chunk) => chunk.text)), stream);
+    const stream = client.query(copyFrom(`COPY readings ${READING_COLUMNS} FROM STDIN (FORMAT binary)`));
+    await pipeline(data, stream);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -37,20 +40,26 @@ async function copyTransaction(client: PoolClient, chunks: readonly CopyChunk[])
 /**
  * The database's limit for these rows: raw COPY with nothing else, either
  * one transaction per chunk on `connections` connections taking chunks in
- * turn (the ingester's shape), or all chunks in one COPY (`connections` 0).
+ * turn (the ingester's shape, from memory), or every row in one COPY
+ * streamed from a file written beforehand (`connections` 0, `file` its path).
  */
-export async function rawCopy(pool: Pool, chunks: readonly CopyChunk[], connections: number): Promise<CopyFigures> {
+export async function rawCopy(pool: Pool, chunks: readonly CopyChunk[], connections: number, file: string): Promise<CopyFigures> {
   const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0);
+  if (connections === 0) {
+    const all = new CopyRows();
+    for (const chunk of chunks) all.appendRows(chunk.data);
+    await writeFile(file, Buffer.concat(all.chunks()));
+  }
   const clients = await Promise.all(Array.from({ length: Math.max(1, connections) }, () => pool.connect()));
   const started = performance.now();
   try {
     if (connections === 0) {
-      await copyTransaction(clients[0] as PoolClient, chunks);
+      await copyTransaction(clients[0] as PoolClient, createReadStream(file, { highWaterMark: 1 << 20 }));
     } else {
       let next = 0;
       await Promise.all(
         clients.map(async (client) => {
-          for (let i = next++; i < chunks.length; i = next++) await copyTransaction(client, [chunks[i] as CopyChunk]);
+          for (let i = next++; i < chunks.length; i = next++) await copyTransaction(client, Readable.from((chunks[i] as CopyChunk).data.chunks()));
         }),
       );
     }

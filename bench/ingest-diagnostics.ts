@@ -4,7 +4,8 @@ import { IngestMetrics } from '../src/ingest/readings/ingest-metrics';
 import { DEFAULT_BATCHER_OPTIONS, ReadingsBatcher } from '../src/ingest/readings/readings-batcher';
 import { decodeReadingsMessage } from '../src/ingest/readings/readings-message';
 import { ReadingsPipeline } from '../src/ingest/readings/readings-pipeline';
-import { readingLine } from '../src/ingest/readings/readings-writer';
+import { CopyRows } from '../src/ingest/readings/copy-rows';
+import { MessageSequences } from '../src/ingest/readings/message-sequences';
 import type { DeviceEntry, SensorDirectory, SensorEntry } from '../src/ingest/readings/sensor-directory';
 import type { Pool } from '../src/platform/db/pool';
 import { asWriter } from '../src/platform/db/roles';
@@ -14,7 +15,7 @@ import type { Workload } from './ingest-workload';
 /**
  * Where the ingester's time goes, measured piece by piece outside the
  * pipeline: decoding (JSON.parse + the schema check of
- * decodeReadingsMessage, plus the COPY line per reading), and the sequence
+ * decodeReadingsMessage, plus the binary COPY row per reading), and the sequence
  * bookkeeping `ingest_record_sequences` for the batch shapes the runs produce.
  */
 export interface DecodeFigures {
@@ -27,26 +28,31 @@ export interface DecodeFigures {
   readonly readingsPerSecond: number;
 }
 
-/** Decodes the workload's payloads (at most `limit`) and builds their COPY lines, on this thread, for at least a second. */
+/** Decodes the workload's payloads (at most `limit`) and encodes their COPY rows, on this thread, for at least a second. */
 export function decodeCost(workload: Workload, limit: number): DecodeFigures {
   const payloads: Buffer[] = [];
   for (let seq = 1; seq <= workload.messagesPerDevice && payloads.length < limit; seq += 1) {
     workload.devices.forEach((_, d) => payloads.push(workload.payload(d, seq)));
   }
-  const received = new Date().toISOString();
-  // Kept, so the lines are not optimised away.
+  const received = Date.now();
+  const owner = workload.devices[0]?.sensors[0];
+  if (owner === undefined) throw new Error('the workload has no sensor');
+  const row = { orgId: workload.devices[0]?.orgId ?? '', deviceId: workload.devices[0]?.deviceId ?? '', sensorId: owner.sensorId };
+  // Kept, so the rows are not optimised away.
   let sink = 0;
   const once = (): number => {
     let lines = 0;
+    const rows = new CopyRows();
     for (const payload of payloads) {
       const decoded = decodeReadingsMessage(payload);
       if (!decoded.ok) throw new Error(`bench payload does not decode: ${decoded.detail}`);
       for (const item of decoded.items) {
         if (!item.ok) throw new Error(`bench reading does not decode: ${item.detail}`);
-        sink += readingLine('o', 'd', 's', item.reading.ts, item.reading.value, received, decoded.seq, item.reading.quality).length;
+        rows.append(row, item.reading, received, decoded.seq);
         lines += 1;
       }
     }
+    sink += rows.byteLength;
     return lines;
   };
   once(); // warm-up
@@ -79,7 +85,7 @@ export interface SequenceFigures {
 }
 
 /**
- * `ingest_record_sequences` as the writer calls it once per batch, for a
+ * `ingest_record_sequence_runs` as the writer calls it once per batch, for a
  * batch of `messagesPerCall` consecutive messages spread round robin over
  * the workload's devices (as a batch of 5,000 rows holds 50 messages of 100
  * readings, or 5,000 of one); committed, `calls` times, on fresh bookkeeping.
@@ -89,21 +95,20 @@ export async function recordSequencesCost(pool: Pool, workload: Workload, messag
   const nextSeq = devices.map(() => 1);
   let cursor = 0;
   const call = async (): Promise<number> => {
-    const orgIds: string[] = [];
-    const deviceIds: string[] = [];
-    const seqs: number[] = [];
+    const sequences = new MessageSequences();
     for (let i = 0; i < messagesPerCall; i += 1) {
       const d = cursor % devices.length;
       cursor += 1;
       const device = devices[d];
       if (!device) continue;
-      orgIds.push(device.orgId);
-      deviceIds.push(device.deviceId);
-      seqs.push(nextSeq[d] ?? 1);
+      sequences.add(device.orgId, device.deviceId, nextSeq[d] ?? 1);
       nextSeq[d] = (nextSeq[d] ?? 1) + 1;
     }
     const started = performance.now();
-    await asWriter(pool, (tx) => tx.query('SELECT * FROM ingest_record_sequences($1::uuid[], $2::uuid[], $3::bigint[])', [orgIds, deviceIds, seqs]));
+    const runs = sequences.runs();
+    await asWriter(pool, (tx) =>
+      tx.query('SELECT * FROM ingest_record_sequence_runs($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::int[])', [runs.orgIds, runs.deviceIds, runs.froms, runs.tos, runs.counts]),
+    );
     return performance.now() - started;
   };
   await call(); // creates the devices' rows, as the runs' first messages do
@@ -131,7 +136,7 @@ export interface PipelineFigures {
  * The ingester's pipeline (ReadingsPipeline → ReadingsBatcher) over the
  * workload's payloads in this process, with neither MQTT nor a database: the
  * sensor directory answers from memory (every device cached, as in a steady
- * state) and the writer only joins each batch's COPY text. What is left of
+ * state) and the writer only counts each batch's COPY bytes. What is left of
  * the ingester's CPU per message besides this is MQTT, TLS, the pg client
  * and the confirmations.
  */

@@ -193,9 +193,9 @@ export function formatReport(report: IngestReport): string {
     table(['run', 'batches', 'rows/batch', 'write ms/batch', `writers busy (of ${String(report.settings.writers ?? '?')})`, 'ingest CPU µs/message', 'duplicates'], pipelineRows),
     '',
     'Pieces measured alone (this process, one core):',
-    ...d.decode.map((x) => `  decode + COPY line, ${x.workload}: ${num(x.microsPerMessage, 1)} µs/message, ${num(x.microsPerReading, 2)} µs/reading`),
+    ...d.decode.map((x) => `  decode + COPY row, ${x.workload}: ${num(x.microsPerMessage, 1)} µs/message, ${num(x.microsPerReading, 2)} µs/reading`),
     ...d.pipeline.map((x) => `  pipeline + batcher without MQTT or database, ${x.workload}: ${num(x.microsPerMessage, 1)} µs/message, ${num(x.microsPerReading, 2)} µs/reading (${num(x.messages)} messages, ${num(x.batches)} batches)`),
-    ...d.sequences.map((x) => `  ingest_record_sequences, ${x.shape} over ${x.devices} devices: ${num(x.msPerCall, 1)} ms per batch (${x.calls} calls)`),
+    ...d.sequences.map((x) => `  ingest_record_sequence_runs, ${x.shape} over ${x.devices} devices: ${num(x.msPerCall, 1)} ms per batch (${x.calls} calls)`),
     `  raw COPY of one 5k-row transaction: ${num((copy.batches.seconds / copy.batches.transactions) * 2000, 1)} ms (2 connections in parallel)`,
   ].join('\n');
 }

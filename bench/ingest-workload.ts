@@ -1,4 +1,4 @@
-import { readingLine } from '../src/ingest/readings/readings-writer';
+import { CopyRows } from '../src/ingest/readings/copy-rows';
 
 /** A device of the bench organization with the sensors its messages name. */
 export interface WorkloadDevice {
@@ -24,11 +24,11 @@ export interface Workload {
   /** Device index, seq → the MQTT payload. */
   payload(device: number, seq: number): Buffer;
   /**
-   * The rows the pipeline would store, as COPY text lines (readingLine) in
-   * arrival order (seq-major, devices round robin, as the publishers send
-   * them), cut into chunks of `rowsPerChunk`.
+   * The rows the pipeline would store, encoded as the ingester encodes them
+   * (binary COPY rows), in arrival order (seq-major, devices round robin, as
+   * the publishers send them), cut into chunks of `rowsPerChunk`.
    */
-  copyChunks(rowsPerChunk: number, receivedAt: string): { readonly text: string; readonly rows: number }[];
+  copyChunks(rowsPerChunk: number, receivedMs: number): { readonly data: CopyRows; readonly rows: number }[];
 }
 
 const STEP_MS = 10;
@@ -70,23 +70,28 @@ export function buildWorkload(name: string, devices: readonly WorkloadDevice[], 
       if (payload === undefined) throw new Error(`${name} has no message ${seq} for device ${device}`);
       return payload;
     },
-    copyChunks(rowsPerChunk, receivedAt) {
-      const chunks: { text: string; rows: number }[] = [];
-      let lines: string[] = [];
+    copyChunks(rowsPerChunk, receivedMs) {
+      const chunks: { data: CopyRows; rows: number }[] = [];
+      const owners = devices.map((device) => device.sensors.map((s) => ({ orgId: device.orgId, deviceId: device.deviceId, sensorId: s.sensorId })));
+      let data = new CopyRows();
+      let rows = 0;
       const flush = (): void => {
-        if (lines.length === 0) return;
-        chunks.push({ text: lines.join(''), rows: lines.length });
-        lines = [];
+        if (rows === 0) return;
+        chunks.push({ data, rows });
+        data = new CopyRows();
+        rows = 0;
       };
       for (let seq = 1; seq <= messagesPerDevice; seq += 1) {
-        for (const device of devices) {
+        owners.forEach((sensors) => {
           for (let j = 0; j < readingsPerMessage; j += 1) {
             const r = readingOf(seq, j);
-            const sensorId = device.sensors[r.sensor]?.sensorId ?? '';
-            lines.push(readingLine(device.orgId, device.deviceId, sensorId, r.ts, r.value, receivedAt, seq, 0));
-            if (lines.length >= rowsPerChunk) flush();
+            const owner = sensors[r.sensor];
+            if (owner === undefined) throw new Error('a workload device lacks a sensor');
+            data.append(owner, { ts: r.ts, tsMs: Date.parse(r.ts), value: r.value, quality: 0 }, receivedMs, seq);
+            rows += 1;
+            if (rows >= rowsPerChunk) flush();
           }
-        }
+        });
       }
       flush();
       return chunks;

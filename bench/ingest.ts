@@ -44,6 +44,7 @@ import { startSubscribers, subscriberIdentities, type Subscribers, type Subscrib
  * (50, 2 sensors each), BENCH_BATCHED_WINDOW / BENCH_SINGLE_WINDOW (messages
  * a device keeps unconfirmed: 10 / 200), BENCH_BROKER, BENCH_STALL_SECONDS,
  * BENCH_INGEST_PROCESSES (1; several need an external broker, as in production),
+ * BENCH_CPU_PROFILE_DIR (a V8 CPU profile of each subscriber process, written there),
  * BENCH_ROUNDS (3: the totals are split over rounds, the sides alternating),
  * BENCH_ALERT_RULES (1 per device, never firing, so alert evaluation is measured; 0 without);
  * INGEST_* and READINGS_* reach the ingester; DATABASE_URL as for the other benches.
@@ -287,13 +288,13 @@ async function main(): Promise<void> {
       subscribers = undefined;
     };
 
-    const chunks = workloads.batched.copyChunks(settings.copyBatchRows, new Date().toISOString());
+    const chunks = workloads.batched.copyChunks(settings.copyBatchRows, Date.now());
     const checks: StoredCheck[] = [];
     const copyOnce = async (label: string, connections: number): Promise<CopyRun> => {
       await truncateReadings(db.pool);
       const sampler = await WaitSampler.start(db.url, BENCH_APPLICATION);
       const cpuBefore = meter.sample();
-      const figures = await rawCopy(db.pool, chunks, connections);
+      const figures = await rawCopy(db.pool, chunks, connections, path.join(workDir, 'readings.copy'));
       const cpu = meter.since(cpuBefore);
       const waits: WaitProfile = await sampler.stop();
       const check = await checkStored(db.pool, workloads.batched, false);

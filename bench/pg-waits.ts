@@ -10,7 +10,7 @@ export type WaitProfile = Record<string, number>;
 
 function statementKind(query: string): string {
   if (/^\s*COPY\b/i.test(query)) return 'COPY';
-  if (/ingest_record_sequences/.test(query)) return 'ingest_record_sequences';
+  if (/ingest_record_sequence_runs/.test(query)) return 'ingest_record_sequence_runs';
   if (/^\s*COMMIT\b/i.test(query)) return 'COMMIT';
   if (/^\s*BEGIN\b/i.test(query)) return 'BEGIN';
   if (/readings_ensure_partition/.test(query)) return 'ensure partition';

@@ -57,8 +57,11 @@ export interface SubscriberProcess {
  * stderr, so stdout keeps the figures.
  */
 async function startSubscriberProcess(mode: SubscriberMode, env: Record<string, string>): Promise<SubscriberProcess> {
+  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
   const child: ChildProcess = fork(path.join(__dirname, 'ingest-subscriber.js'), [mode], {
     env: { PATH: process.env.PATH ?? '', ...env },
+    // A V8 CPU profile of each subscriber process, written when it stops (open in Chrome DevTools).
+    execArgv: profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   child.stdout?.pipe(process.stderr);

@@ -229,7 +229,7 @@ describeIfMosquitto(`readings ingest under faults: sent = stored + quarantined +
       unheard = watchUnheardPgErrors();
       const traffic = publishEvery(TICK_MS, group);
       // Another session holds a row every batch needs (the first device's progress), so that a batch is being
-      // written — its transaction waiting inside ingest_record_sequences — when Postgres goes down.
+      // written — its transaction waiting inside ingest_record_sequence_runs — when Postgres goes down.
       const locker = new pg.Client({ connectionString: postgres.url, application_name: 'fault-test-locker' });
       locker.on('error', () => undefined);
       try {
@@ -424,11 +424,10 @@ describeIfMosquitto(`readings ingest under faults: sent = stored + quarantined +
       // unique violation on the new progress row, and records seq 1).
       const record = (seq: number) =>
         asWriter(pool(), (tx) =>
-          tx.query<{ device_id: string; committed_seq: number | null }>('SELECT device_id, committed_seq FROM ingest_record_sequences($1::uuid[], $2::uuid[], $3::bigint[])', [
-            [fleet.orgId],
-            [deviceId],
-            [seq],
-          ]),
+          tx.query<{ device_id: string; committed_seq: number | null }>(
+            'SELECT device_id, committed_seq FROM ingest_record_sequence_runs($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::int[])',
+            [[fleet.orgId], [deviceId], [seq], [seq], [1]],
+          ),
         );
       await record(2);
       const afterFirst = await record(1);

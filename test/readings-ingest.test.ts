@@ -132,6 +132,18 @@ describe('POST /api/v1/readings/batch', () => {
     expect(stored.map((r) => r.value)).toEqual([10, 11]);
   });
 
+  it('stores each timestamp as Postgres reads its text: microseconds kept, further digits rounded, offsets applied', async () => {
+    const hour = new Date(Date.now() - 3_600_000).toISOString().slice(0, 13);
+    const texts = [`${hour}:00:01.123456Z`, `${hour}:00:02.0000005Z`, `${hour}:00:03.9999996Z`, `${hour}:00:04.5Z`, `${hour}:00:05Z`, `${hour}:00:06.000001+00:30`, `${hour}:00:07.25-01:15`];
+    await batch({ readings: texts.map((ts, i) => ({ sensorId: tempId, ts, value: 60 + i })) }).expect(202);
+    const { rows } = await api.platform.pool.query<{ text: string; same: boolean }>(
+      `SELECT t.text, r.ts = t.text::timestamptz AS same
+         FROM unnest($1::text[], $2::float8[]) AS t(text, value) LEFT JOIN readings r ON r.sensor_id = $3 AND r.value = t.value`,
+      [texts, texts.map((_, i) => 60 + i), tempId],
+    );
+    expect(rows).toEqual(texts.map((text) => ({ text, same: true })));
+  });
+
   it('quarantines a reading older than the organization keeps readings (retention would delete it at once)', async () => {
     const item = { sensorId: tempId, ts: daysAgo(20), value: 5 };
     await api.http().patch('/api/v1/organization').set('Authorization', org.auth).send({ readingsRetentionDays: 10 }).expect(200);

@@ -2,7 +2,9 @@ import { checkReading } from '../src/ingest/readings/reading-checks';
 import { isDateTime } from '../src/platform/mqtt/date-time-format';
 import { ReadingsBatcher, type BatchReport } from '../src/ingest/readings/readings-batcher';
 import { decodeReadingsMessage } from '../src/ingest/readings/readings-message';
-import { dayOf, emptyBatch, readingLine, type ReadingsBatch, type WriteResult } from '../src/ingest/readings/readings-writer';
+import { pgMicros } from '../src/ingest/readings/copy-rows';
+import { MessageSequences } from '../src/ingest/readings/message-sequences';
+import { dayOf, emptyBatch, type ReadingsBatch, type WriteResult } from '../src/ingest/readings/readings-writer';
 import type { SensorEntry } from '../src/ingest/readings/sensor-directory';
 import { capturedLogger } from './support/captured-logger';
 
@@ -45,6 +47,38 @@ describe('RFC 3339 timestamps', () => {
   );
 });
 
+describe('timestamps in binary COPY rows', () => {
+  const at2026 = (Date.UTC(2026, 0, 2, 3, 4, 5) - Date.UTC(2000, 0, 1)) * 1000;
+  it.each([
+    ['2026-01-02T03:04:05Z', at2026],
+    ['2026-01-02T03:04:05.123Z', at2026 + 123_000],
+    ['2026-01-02T03:04:05.123456Z', at2026 + 123_456],
+    ['2026-01-02T03:04:05.9999996Z', at2026 + 1_000_000],
+    ['2026-01-02T04:04:05.000001+01:00', at2026 + 1],
+  ])('%s is %d µs after 2000-01-01', (text, micros) => {
+    expect(pgMicros(text, Date.parse(text))).toBe(micros);
+  });
+});
+
+describe('message sequence numbers of a batch', () => {
+  it('become runs of consecutive numbers per device, counting each message (a duplicate twice)', () => {
+    const sequences = new MessageSequences();
+    for (const seq of [3, 1, 2, 2, 7, 5, 6, 10]) sequences.add('org', 'a', seq);
+    sequences.add('org', 'b', 4);
+    const other = new MessageSequences();
+    other.add('org', 'b', 5);
+    sequences.addAll(other);
+    expect(sequences.size).toBe(10);
+    expect(sequences.runs()).toEqual({
+      orgIds: ['org', 'org', 'org', 'org'],
+      deviceIds: ['a', 'a', 'a', 'b'],
+      froms: [1, 5, 10, 4],
+      tos: [3, 7, 10, 5],
+      counts: [4, 3, 1, 2],
+    });
+  });
+});
+
 describe('checking a reading', () => {
   const sensor: SensorEntry = { sensorId: 's', orgId: 'o', deviceId: 'd', key: 'temp', validRange: { min: -40, max: 85 }, retentionDays: 30 };
   const now = Date.parse('2026-06-01T00:00:00Z');
@@ -68,7 +102,8 @@ describe('checking a reading', () => {
 
 function part(rows: number): ReadingsBatch {
   const batch = emptyBatch();
-  for (let i = 0; i < rows; i += 1) batch.copy.append(readingLine('o', 'd', 's', ts, i, ts, null, 0));
+  const owner = { orgId: '00000000-0000-4000-8000-000000000001', deviceId: '00000000-0000-4000-8000-000000000002', sensorId: '00000000-0000-4000-8000-000000000003' };
+  for (let i = 0; i < rows; i += 1) batch.copy.append(owner, { ts, tsMs: Date.parse(ts), value: i, quality: 0 }, Date.parse(ts), null);
   batch.readingRows = rows;
   batch.days.add(dayOf(Date.parse(ts)));
   return batch;

@@ -117,16 +117,11 @@ export class ReadingsBatcher {
       return Promise.reject(new Error('the readings pipeline is stopped'));
     }
     const { batch } = this.pending();
-    batch.copy.append(part.copy.bytes().toString('latin1'));
+    batch.copy.appendRows(part.copy);
     batch.readingRows += part.readingRows;
     for (const day of part.days) batch.days.add(day);
     for (const row of part.quarantine) batch.quarantine.push(row);
-    const { sequences } = part;
-    for (let i = 0; i < sequences.seqs.length; i += 1) {
-      batch.sequences.orgIds.push(sequences.orgIds[i] ?? '');
-      batch.sequences.deviceIds.push(sequences.deviceIds[i] ?? '');
-      batch.sequences.seqs.push(sequences.seqs[i] ?? 0);
-    }
+    batch.sequences.addAll(part.sequences);
     const committed = this.committed();
     this.added(rowsOf(part), reserved);
     return committed;

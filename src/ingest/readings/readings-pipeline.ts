@@ -7,7 +7,7 @@ import type { ReadingsBatcher } from './readings-batcher';
 import { decodeReadingItem, decodeReadingsMessage, type DecodedMessage, type DeviceReading, type ItemOutcome } from './readings-message';
 import { untilItSucceeds } from './retry';
 import type { Logger } from '../../platform/logger';
-import { dayOf, emptyBatch, readingLine, type QuarantineRow, type ReadingsBatch } from './readings-writer';
+import { dayOf, emptyBatch, type QuarantineRow, type ReadingsBatch } from './readings-writer';
 import type { DeviceEntry, SensorDirectory, SensorEntry } from './sensor-directory';
 
 export interface PipelineWindows {
@@ -59,27 +59,29 @@ function readingJson(reading: DeviceReading): string {
   return JSON.stringify(quality === 0 ? { sensor, ts, value } : { sensor, ts, value, quality: qualityName(quality) });
 }
 
-function lineOf(sensor: SensorEntry, reading: DeviceReading, receivedAt: string, seq: number | null): string {
-  return readingLine(sensor.orgId, sensor.deviceId, sensor.sensorId, reading.ts, reading.value, receivedAt, seq, reading.quality);
+/** When the platform got a message: ms since the epoch (stored) and ISO text (quarantine entries). */
+interface Received {
+  readonly ms: number;
+  readonly text: string;
 }
 
-function store(part: ReadingsBatch, sensor: SensorEntry, reading: DeviceReading, receivedAt: string, seq: number | null): void {
-  part.copy.append(lineOf(sensor, reading, receivedAt, seq));
+function receivedAt(date: Date): Received {
+  return { ms: date.getTime(), text: date.toISOString() };
+}
+
+function store(part: ReadingsBatch, sensor: SensorEntry, reading: DeviceReading, received: Received, seq: number | null): void {
+  part.copy.append(sensor, reading, received.ms, seq);
   part.readingRows += 1;
   part.days.add(dayOf(reading.tsMs));
 }
 
-/** The time a message arrived, as ISO text; formatted at most once per millisecond. */
-function receivedClock(): () => string {
-  let at = 0;
-  let text = '';
+/** The time a message arrived; made at most once per millisecond. */
+function receivedClock(): () => Received {
+  let received: Received = { ms: 0, text: '' };
   return () => {
     const now = Date.now();
-    if (now !== at) {
-      at = now;
-      text = new Date(now).toISOString();
-    }
-    return text;
+    if (now !== received.ms) received = receivedAt(new Date(now));
+    return received;
   };
 }
 
@@ -142,7 +144,7 @@ export class ReadingsPipeline {
     return taken;
   }
 
-  private async completeDeviceMessage(deviceId: string, payload: Buffer, decoded: DecodedMessage, reserved: number, received: string): Promise<boolean> {
+  private async completeDeviceMessage(deviceId: string, payload: Buffer, decoded: DecodedMessage, reserved: number, received: Received): Promise<boolean> {
     try {
       const entry = this.directory.peek(deviceId) ?? (await this.retrying(() => this.directory.device(deviceId), deviceId));
       if (!entry) {
@@ -160,7 +162,7 @@ export class ReadingsPipeline {
   }
 
   /** Appends a message's readings, quarantined items and sequence number to the open batch. */
-  private appendDeviceMessage(entry: DeviceEntry, sensors: ReadonlyMap<string, SensorEntry>, payload: Buffer, decoded: DecodedMessage, received: string, reserved: number): void {
+  private appendDeviceMessage(entry: DeviceEntry, sensors: ReadonlyMap<string, SensorEntry>, payload: Buffer, decoded: DecodedMessage, received: Received, reserved: number): void {
     const { deviceId, orgId } = entry;
     const batch = this.batcher.open();
     const seq = decoded.seq ?? null;
@@ -168,21 +170,14 @@ export class ReadingsPipeline {
     let stored = 0;
     if (!decoded.ok) {
       const raw = payload.toString('utf8');
-      this.quarantine(batch, orgId, { deviceId, sensorKey: null, sensorId: null, source: 'MQTT', seq, payload: raw, receivedAt: received }, decoded, quarantineId(deviceId, seq, raw));
+      this.quarantine(batch, orgId, { deviceId, sensorKey: null, sensorId: null, source: 'MQTT', seq, payload: raw, receivedAt: received.text }, decoded, quarantineId(deviceId, seq, raw));
     } else {
       decoded.items.forEach((item, index) => {
-        const line = this.deviceItem(batch, entry, sensors, item, { seq, index, receivedAt: received, source: 'MQTT', window: this.windows.live });
-        if (line === undefined) return;
-        batch.copy.append(line);
-        stored += 1;
+        if (this.deviceItem(batch, entry, sensors, item, { seq, index, received, source: 'MQTT', window: this.windows.live })) stored += 1;
       });
       batch.readingRows += stored;
     }
-    if (seq !== null) {
-      batch.sequences.orgIds.push(orgId);
-      batch.sequences.deviceIds.push(deviceId);
-      batch.sequences.seqs.push(seq);
-    }
+    if (seq !== null) batch.sequences.add(orgId, deviceId, seq);
     this.metrics.hot.mqttAccepted += stored;
     const quarantined = batch.quarantine.length - quarantinedBefore;
     if (quarantined > 0) this.metrics.readings.inc({ outcome: 'quarantined', source: 'MQTT' }, quarantined);
@@ -194,9 +189,9 @@ export class ReadingsPipeline {
   }
 
   /** The HTTP batch door: items of the caller's organization; resolves with each item's outcome once committed. */
-  async ingestHttpItems(orgId: string, items: readonly HttpItem[], receivedAt: Date): Promise<HttpItemOutcome[]> {
+  async ingestHttpItems(orgId: string, items: readonly HttpItem[], at: Date): Promise<HttpItemOutcome[]> {
     this.metrics.messages.inc({ source: 'HTTP' });
-    const received = receivedAt.toISOString();
+    const received = receivedAt(at);
     const part = emptyBatch();
     const outcomes: HttpItemOutcome[] = [];
     for (const [index, item] of items.entries()) {
@@ -211,7 +206,7 @@ export class ReadingsPipeline {
       const failure = this.failureOf(decoded, resolved.sensor, this.windows.backfill);
       if (failure) {
         const id = quarantineId(orgId, raw);
-        const where = { deviceId: resolved.deviceId, sensorKey: resolved.key, sensorId: resolved.sensor?.sensorId ?? null, source: 'HTTP' as const, seq: null, payload: raw, receivedAt: received };
+        const where = { deviceId: resolved.deviceId, sensorKey: resolved.key, sensorId: resolved.sensor?.sensorId ?? null, source: 'HTTP' as const, seq: null, payload: raw, receivedAt: received.text };
         this.quarantine(part, orgId, where, failure, id);
         outcomes.push({ index, outcome: 'quarantined', reason: failure.reason, detail: failure.detail, quarantineId: id });
       } else if (decoded.ok && resolved.sensor) {
@@ -230,7 +225,7 @@ export class ReadingsPipeline {
    * window). Stores it and resolves undefined when it now passes — a whole
    * message only when every reading of it does; else the failure, storing nothing.
    */
-  async release(entry: QuarantinedEntry, receivedAt: Date): Promise<CheckFailure | undefined> {
+  async release(entry: QuarantinedEntry, at: Date): Promise<CheckFailure | undefined> {
     const device = entry.deviceId === null ? undefined : await this.directory.device(entry.deviceId);
     if (!device || device.orgId !== entry.orgId) return { reason: 'UNKNOWN_SENSOR', detail: 'the device no longer exists' };
     let items: readonly ItemOutcome[];
@@ -244,7 +239,7 @@ export class ReadingsPipeline {
       items = [decodeReadingItem({ sensor, ts: original.ts, value: original.value, ...(original.quality === undefined ? {} : { quality: original.quality }) })];
     }
     const part = emptyBatch();
-    const received = receivedAt.toISOString();
+    const received = receivedAt(at);
     for (const item of items) {
       const sensor = item.ok ? await this.directory.sensor(device.deviceId, item.reading.sensor) : undefined;
       const failure = this.failureOf(item, sensor, this.windows.backfill);
@@ -271,26 +266,27 @@ export class ReadingsPipeline {
     return sensors;
   }
 
-  /** One reading of a device message: its COPY line, or undefined when it went to quarantine. */
+  /** One reading of a device message into the batch: true when stored, false when it went to quarantine. */
   private deviceItem(
     batch: ReadingsBatch,
     entry: DeviceEntry,
     sensors: ReadonlyMap<string, SensorEntry>,
     item: ItemOutcome,
-    at: { seq: number | null; index: number; receivedAt: string; source: 'MQTT'; window: TimeWindow },
-  ): string | undefined {
+    at: { seq: number | null; index: number; received: Received; source: 'MQTT'; window: TimeWindow },
+  ): boolean {
     const key = item.ok ? item.reading.sensor : null;
     const sensor = key === null ? undefined : sensors.get(key);
     const failure = entry.decommissioned ? { reason: 'DEVICE_DECOMMISSIONED' as const, detail: 'the device is decommissioned' } : this.failureOf(item, sensor, at.window);
     if (failure || !item.ok || !sensor) {
       const payload = item.ok ? readingJson(item.reading) : item.payload;
-      const where = { deviceId: entry.deviceId, sensorKey: key, sensorId: sensor?.sensorId ?? null, source: at.source, seq: at.seq, payload, receivedAt: at.receivedAt };
+      const where = { deviceId: entry.deviceId, sensorKey: key, sensorId: sensor?.sensorId ?? null, source: at.source, seq: at.seq, payload, receivedAt: at.received.text };
       this.quarantine(batch, entry.orgId, where, failure ?? { reason: 'UNKNOWN_SENSOR', detail: 'unknown sensor' }, quarantineId(entry.deviceId, at.seq, at.index, payload));
-      return undefined;
+      return false;
     }
     batch.days.add(dayOf(item.reading.tsMs));
     this.observer?.(sensor, item.reading);
-    return lineOf(sensor, item.reading, at.receivedAt, at.seq);
+    batch.copy.append(sensor, item.reading, at.received.ms, at.seq);
+    return true;
   }
 
   private failureOf(item: ItemOutcome, sensor: SensorEntry | undefined, window: TimeWindow): CheckFailure | undefined {

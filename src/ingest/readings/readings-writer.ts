@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pool, PoolClient } from '../../platform/db/pool';
 import { WRITER_ROLE } from '../../platform/db/roles';
-import { CopyText } from './copy-text';
+import { CopyRows } from './copy-rows';
+import { MessageSequences } from './message-sequences';
 import type { QuarantineReason } from './quarantine-reasons';
 
 export const READING_COLUMNS = '(org_id, device_id, sensor_id, ts, value, received_at, seq, quality)';
@@ -23,16 +24,16 @@ export interface QuarantineRow {
   readonly receivedAt: string;
 }
 
-/** What one transaction stores: reading rows as COPY text, quarantined items, and the device messages they complete. */
+/** What one transaction stores: reading rows as COPY data, quarantined items, and the device messages they complete. */
 export interface ReadingsBatch {
-  /** COPY text of the reading rows. */
-  readonly copy: CopyText;
+  /** The reading rows, in binary COPY format. */
+  readonly copy: CopyRows;
   /** Reading rows in `copy`. */
   readingRows: number;
-  /** UTC day numbers (ms / 86 400 000) the lines fall in, for their partitions. */
+  /** UTC day numbers (ms / 86 400 000) the rows fall in, for their partitions. */
   readonly days: Set<number>;
   readonly quarantine: QuarantineRow[];
-  readonly sequences: { readonly orgIds: string[]; readonly deviceIds: string[]; readonly seqs: number[] };
+  readonly sequences: MessageSequences;
 }
 
 export interface WriteResult {
@@ -43,12 +44,7 @@ export interface WriteResult {
 }
 
 export function emptyBatch(): ReadingsBatch {
-  return { copy: new CopyText(), readingRows: 0, days: new Set(), quarantine: [], sequences: { orgIds: [], deviceIds: [], seqs: [] } };
-}
-
-/** One COPY text line (no field needs escaping: uuids, RFC 3339 times, numbers). */
-export function readingLine(orgId: string, deviceId: string, sensorId: string, ts: string, value: number, receivedAt: string, seq: number | null, quality: number): string {
-  return `${orgId}\t${deviceId}\t${sensorId}\t${ts}\t${value}\t${receivedAt}\t${seq ?? '\\N'}\t${quality}\n`;
+  return { copy: new CopyRows(), readingRows: 0, days: new Set(), quarantine: [], sequences: new MessageSequences() };
 }
 
 export function dayOf(tsMs: number): number {
@@ -110,10 +106,11 @@ export class ReadingsWriter {
       if (batch.readingRows > 0) inserted = deduplicate ? await copyDeduplicated(client, batch) : await copy(client, 'readings', batch);
       if (batch.quarantine.length > 0) await insertQuarantine(client, batch.quarantine);
       let committed: WriteResult['committed'] = [];
-      if (batch.sequences.seqs.length > 0) {
+      if (batch.sequences.size > 0) {
+        const runs = batch.sequences.runs();
         const { rows } = await client.query<{ device_id: string; committed_seq: number }>(
-          'SELECT device_id, committed_seq FROM ingest_record_sequences($1::uuid[], $2::uuid[], $3::bigint[])',
-          [batch.sequences.orgIds, batch.sequences.deviceIds, batch.sequences.seqs],
+          'SELECT device_id, committed_seq FROM ingest_record_sequence_runs($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::int[])',
+          [runs.orgIds, runs.deviceIds, runs.froms, runs.tos, runs.counts],
         );
         committed = rows.map((row) => ({ deviceId: row.device_id, seq: row.committed_seq }));
       }
@@ -131,8 +128,8 @@ export class ReadingsWriter {
 }
 
 async function copy(client: PoolClient, table: string, batch: ReadingsBatch): Promise<number> {
-  const stream = client.query(copyFrom(`COPY ${table} ${READING_COLUMNS} FROM STDIN`));
-  await pipeline(Readable.from([batch.copy.bytes()]), stream);
+  const stream = client.query(copyFrom(`COPY ${table} ${READING_COLUMNS} FROM STDIN (FORMAT binary)`));
+  await pipeline(Readable.from(batch.copy.chunks()), stream);
   return stream.rowCount ?? batch.readingRows;
 }
 
