@@ -45,9 +45,10 @@ export interface IngestReport {
 }
 
 export interface IngestRatios {
-  /** Batched end to end rows/s over raw COPY in 5k batches on 2 connections (goal ≥ 0.8). */
-  readonly batchedVsCopy: number;
+  /** Batched end to end rows/s over one raw COPY of the rows from a file: the issue's limit (goal ≥ 0.8). */
   readonly batchedVsOneCopy: number;
+  /** …over raw COPY in 5k-row transactions on 2 connections: a stricter limit, the database alone on both cores. */
+  readonly batchedVsCopy: number;
   /** Single-reading messages/s through the ingester over the broker's own QoS 1 rate (goal ≥ 0.9). */
   readonly singleVsBroker: number;
 }
@@ -179,9 +180,11 @@ export function formatReport(report: IngestReport): string {
     '',
     table(['round', '', 'broker msg/s', 'single e2e msg/s', 'broker readings/s', 'batched e2e rows/s', 'COPY 5k×2 rows/s', 'one COPY rows/s'], roundRows),
     '',
-    `ratio batched end to end / raw COPY 5k×2: ${num(r.batchedVsCopy, 2)} (goal ≥ 0.8); / one big COPY: ${num(r.batchedVsOneCopy, 2)}`,
+    `ratio batched end to end / raw COPY of the rows from a file: ${num(r.batchedVsOneCopy, 2)} (goal ≥ 0.8); / raw COPY 5k×2 (stricter): ${num(r.batchedVsCopy, 2)}`,
     `ratio single-reading messages/s / broker QoS 1 messages/s: ${num(r.singleVsBroker, 2)} (goal ≥ 0.9)`,
-    `each round alone: ${roundRatios(report).map((x) => `round ${x.round}: ${num(x.batchedVsCopy, 2)} / ${num(x.singleVsBroker, 2)}`).join('; ')}`,
+    `each round alone (batched / single / batched vs 5k×2): ${roundRatios(report)
+      .map((x) => `round ${x.round}: ${num(x.batchedVsOneCopy, 2)} / ${num(x.singleVsBroker, 2)} / ${num(x.batchedVsCopy, 2)}`)
+      .join('; ')}`,
     '',
     'CPU seconds by process during each run (2 cores: at most 2 × wall; "other" is the rest of the machine):',
     table(['run', 'side', 'wall s', 'subscriber', 'its loop busy', 'publishers', 'broker', 'postgres', 'other', 'ours µs/reading'], cpuRows),
