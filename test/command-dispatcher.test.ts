@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
-import { SimulatedDevice } from '../src/cli/simulator/simulated-device';
+import type { SimulatedDevice } from '../src/cli/simulator/simulated-device';
 import { deviceCommandStream } from '../src/commands/device-commands/device-command.events';
 import { deviceCommandCommands } from '../src/commands/device-commands/device-command.handler';
 import { startCommandDispatcher, type CommandDispatcher } from '../src/ingest/command-dispatcher';
@@ -10,6 +10,7 @@ import { capturedLogger } from './support/captured-logger';
 import { HeldDevice } from './support/held-device';
 import { sleep, type TestDevice } from './support/mqtt-clients';
 import { enrolDevice } from './support/renewal';
+import { simulatedDevice } from './support/simulated-device';
 import { startTestApi, type TestApi, type TestOrg } from './support/test-api';
 import { waitUntil } from './support/wait-until';
 
@@ -103,20 +104,7 @@ async function counted(name: string, labels: Record<string, string>): Promise<nu
 
 /** The simulator's device (src/cli/simulator): answers every command ACKNOWLEDGED, then SUCCEEDED. */
 function simulated(identity: TestDevice): SimulatedDevice {
-  const device = new SimulatedDevice(
-    {
-      deviceId: identity.deviceId,
-      orgId: identity.orgId,
-      apiUrl: 'http://unused.test',
-      mqttUrl: broker.url,
-      sensors: [],
-      keyPem: identity.key,
-      certificatePem: identity.cert,
-      caPem: ca.certificatePem,
-      lastSeq: 0,
-    },
-    { heartbeatMs: 60_000, maxUnconfirmed: 10 },
-  );
+  const device = simulatedDevice(identity, broker.url, ca.certificatePem);
   cleanups.push(() => device.stop());
   return device;
 }
