@@ -188,6 +188,37 @@ describeIfMosquitto(`device commands and desired state over Mosquitto${SKIPPED}`
     ]);
   });
 
+  it('repeats an acknowledged command at once to a device that reconnected within seconds, told by the session its heartbeat names', async () => {
+    const identity = await enrolDevice(api, org);
+    const { deviceId } = identity;
+    const health = deviceTopic(deviceId, 'health');
+    const commandsTopic = deviceTopic(deviceId, 'commands');
+    const deliveries = (inbox: { topic: string; payload: string }[], id: string): number =>
+      inbox.filter((m) => m.topic === commandsTopic && (JSON.parse(m.payload) as { commandId?: string }).commandId === id).length;
+
+    const first = await bareDevice(identity);
+    const firstInbox = collect(first);
+    await first.subscribeAsync(commandsTopic, { qos: 1 });
+    await first.publishAsync(health, JSON.stringify({ uptimeSeconds: 100, session: 'first' }), { qos: 1 });
+    await isOnline(deviceId);
+    const id = await created(`/api/v1/devices/${deviceId}/commands`, { name: 'reboot', params: { delaySeconds: 1 } });
+    await waitUntil('the first session received the command', () => deliveries(firstInbox, id) === 1, WAIT_MS);
+    await first.publishAsync(deviceTopic(deviceId, `commands/${id}/ack`), JSON.stringify({ status: 'ACKNOWLEDGED' }), { qos: 1 });
+    await reaches(deviceId, id, 'ACKNOWLEDGED');
+    // The device reboots before its final answer: no silence long enough to be noticed, and Mosquitto reports nothing.
+    await first.endAsync();
+    const second = await bareDevice(identity);
+    const secondInbox = collect(second);
+    await second.subscribeAsync(commandsTopic, { qos: 1 });
+    await second.publishAsync(health, JSON.stringify({ uptimeSeconds: 2, session: 'second' }), { qos: 1 });
+    // Well before the 30 s repeat of unanswered commands.
+    await waitUntil('the new session received the command again', () => deliveries(secondInbox, id) === 1, 5_000);
+    await second.publishAsync(deviceTopic(deviceId, `commands/${id}/ack`), JSON.stringify({ status: 'SUCCEEDED', result: { rebooted: true } }), { qos: 1 });
+    expect(await reaches(deviceId, id, 'SUCCEEDED')).toMatchObject({ result: { rebooted: true } });
+    const connects = (await api.platform.store.readStream(deviceHealthStream(deviceId))).filter((e) => e.type === 'DeviceConnected');
+    expect(connects).toHaveLength(2);
+  });
+
   it('delivers desired state bound while the device was away as a retained message, and shows it in sync once the device reports', async () => {
     const identity = await enrolDevice(api, org);
     const { deviceId } = identity;

@@ -78,4 +78,34 @@ describeIfMosquitto(`device health ingest from Mosquitto${SKIPPED}`, () => {
     await ingest.drain();
     expect(await healthEvents(b.device.deviceId)).toEqual([]);
   });
+
+  it('records a connect when the heartbeat names a new session, however soon after the last one', async () => {
+    const { device, client } = await provisioned();
+    const topic = deviceTopic(device.deviceId, 'health');
+    const first = randomUUID();
+    // Same session twice, then a reconnect within seconds (no silence) and a heartbeat of that session.
+    for (const [session, uptimeSeconds] of [[first, 100], [first, 160], [randomUUID(), 5]] as const) {
+      await client.publishAsync(topic, JSON.stringify({ ...beat, uptimeSeconds, session }), { qos: 1 });
+    }
+    await waitUntil('the new session is stored', async () => (await healthEvents(device.deviceId)).length >= 4, 10_000);
+    await ingest.drain();
+    // The new session's first heartbeat is recorded although it changes nothing the throttle looks at but uptime.
+    expect((await healthEvents(device.deviceId)).map((event) => [event.type, (event.data as { uptimeSeconds?: number }).uptimeSeconds])).toEqual([
+      ['DeviceConnected', undefined],
+      ['DeviceHealthReported', 100],
+      ['DeviceConnected', undefined],
+      ['DeviceHealthReported', 5],
+    ]);
+  });
+
+  it('takes an invalid heartbeat as no sign of presence', async () => {
+    const { device, client } = await provisioned();
+    const topic = deviceTopic(device.deviceId, 'health');
+    const invalidBefore = ingest.feed.invalidHeartbeats;
+    await client.publishAsync(topic, JSON.stringify({ ...beat, batteryPercent: 140 }), { qos: 1 });
+    await client.publishAsync(topic, 'not json', { qos: 1 });
+    await waitUntil('both are refused', () => ingest.feed.invalidHeartbeats - invalidBefore === 2, 10_000);
+    await ingest.drain();
+    expect(await healthEvents(device.deviceId)).toEqual([]);
+  });
 });

@@ -34,7 +34,9 @@ export interface DeviceHealthIngest {
 /**
  * Device health with an external broker. Mosquitto tells the platform
  * nothing about sessions, so a heartbeat from a device not seen within
- * `silenceMs` is recorded as a connect first; going offline is derived from
+ * `silenceMs`, or one naming another `session` than the device's last (a
+ * reconnect or a reboot within the silence), is recorded as a connect
+ * first; an invalid heartbeat is no sign of presence. Going offline is derived from
  * the silence when health is read. Heartbeats go through the embedded
  * broker's DeviceHealthFeed, so throttling and validation are defined once.
  * The device is the topic's id: Mosquitto's ACL lets a device publish only
@@ -48,6 +50,8 @@ export async function startDeviceHealthIngest(options: DeviceHealthIngestOptions
   const feed = new DeviceHealthFeed(store, log, { now, intervalMs });
   const orgs = new Map<string, string>();
   const lastSeen = new Map<string, number>();
+  /** The `session` of each device's last heartbeat, where it sends one. */
+  const sessions = new Map<string, string>();
   // One chain per device: its connect is stored before the heartbeat that implied it.
   const chains = new Map<string, Promise<void>>();
   const name = options.name ?? 'health';
@@ -66,17 +70,24 @@ export async function startDeviceHealthIngest(options: DeviceHealthIngestOptions
   const handle = async (deviceId: string, payload: Buffer): Promise<void> => {
     const orgId = await orgOf(deviceId);
     if (orgId === undefined) return void log.warn({ deviceId }, 'heartbeat from a device without certificate events ignored');
+    // An invalid heartbeat says nothing about presence.
+    const heartbeat = feed.check(deviceId, payload);
+    if (heartbeat === undefined) return;
     const at = now();
     const seen = lastSeen.get(deviceId);
     lastSeen.set(deviceId, at.getTime());
-    if (seen === undefined || at.getTime() - seen > silenceMs) {
+    const session = heartbeat.session;
+    const newSession = session !== undefined && sessions.has(deviceId) && sessions.get(deviceId) !== session;
+    if (session !== undefined) sessions.set(deviceId, session);
+    if (seen === undefined || at.getTime() - seen > silenceMs || newSession) {
+      feed.sessionStarted(deviceId);
       // No serial: Mosquitto does not say which certificate the session uses, so this connect ends no renewal's grace.
       const data: DeviceConnected['data'] = { deviceId, at: at.toISOString(), clientId: deviceId };
       const metadata = { orgId, actor: `device:${deviceId}` as const, correlationId: randomUUID(), causationId: null, schemaVersion: 1 };
       await store.appendToStream(deviceHealthStream(deviceId), [{ id: randomUUID(), type: 'DeviceConnected', data, metadata }]);
     }
     // Only the fields the feed reads; the serial is unknown with Mosquitto.
-    feed.heartbeat({ kind: 'device', deviceId, orgId, clientId: deviceId, serialNumber: '' }, payload);
+    feed.report({ kind: 'device', deviceId, orgId, clientId: deviceId, serialNumber: '' }, heartbeat);
   };
 
   client.on('message', (topic, payload) => {
@@ -84,7 +95,9 @@ export async function startDeviceHealthIngest(options: DeviceHealthIngestOptions
     if (deviceId === undefined || topic !== deviceTopic(deviceId, 'health')) return;
     const next = (chains.get(deviceId) ?? Promise.resolve()).then(() =>
       handle(deviceId, payload).catch((err: unknown) => {
-        lastSeen.delete(deviceId); // the connect was not stored: the next heartbeat tries again
+        // The connect was not stored: the next heartbeat tries again.
+        lastSeen.delete(deviceId);
+        sessions.delete(deviceId);
         log.error({ err, deviceId }, 'heartbeat not recorded');
       }),
     );

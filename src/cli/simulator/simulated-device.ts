@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
 import { deviceTopic } from '../../platform/mqtt/topics';
 import { answerCommand, type CommandAck } from './command-answers';
@@ -37,6 +38,8 @@ export class SimulatedDevice {
   private client: MqttClient | undefined;
   private readonly buffer: ReadingsBuffer;
   private readonly startedAt = Date.now();
+  /** Named in heartbeats; new with every connection. */
+  private session = randomUUID();
   private heartbeat: NodeJS.Timeout | undefined;
   private stallCheck: NodeJS.Timeout | undefined;
   /** Final answers by commandId: a repeated delivery is answered with the outcome, not run again (docs/mqtt.md). */
@@ -112,6 +115,8 @@ export class SimulatedDevice {
   }
 
   private onConnect(client: MqttClient): void {
+    // A new id per connection: with Mosquitto the heartbeat is how the platform learns of a new session.
+    this.session = randomUUID();
     const subscriptions = ['commands', 'readings/committed', 'desired'].map((leaf) => deviceTopic(this.deviceId, leaf));
     client.subscribe(subscriptions, { qos: 1 }, (err) => {
       if (err) this.lastError = err.message;
@@ -169,6 +174,7 @@ export class SimulatedDevice {
       signalDbm: -55 - Math.round(Math.random() * 20),
       batteryPercent: Math.max(20, 100 - Math.floor(uptimeSeconds / 3600)),
       uptimeSeconds,
+      session: this.session,
     };
     client.publish(deviceTopic(this.deviceId, 'health'), JSON.stringify(beat), { qos: 1 }, (err) => this.noteFailure(err));
     this.counters.heartbeats += 1;

@@ -6,7 +6,8 @@ import type { Logger } from '../logger';
 import type { DeviceIdentity } from './broker-identity';
 
 type Health = Omit<DeviceHealthReported['data'], 'deviceId' | 'at'>;
-type Heartbeat = { readonly [K in keyof Health]?: Exclude<Health[K], null> };
+/** A valid heartbeat payload (schemas/mqtt/health.json). */
+export type Heartbeat = { readonly [K in keyof Health]?: Exclude<Health[K], null> } & { readonly session?: string };
 
 export interface HealthFeedOptions {
   readonly now: () => Date;
@@ -49,13 +50,26 @@ export class DeviceHealthFeed {
   }
 
   heartbeat(device: DeviceIdentity, payload: Buffer | string): void {
+    const heartbeat = this.check(device.deviceId, payload);
+    if (heartbeat !== undefined) this.report(device, heartbeat);
+  }
+
+  /** The payload as a heartbeat, or undefined when invalid (counted and logged). */
+  check(deviceId: string, payload: Buffer | string): Heartbeat | undefined {
     const parsed = this.parse(payload);
-    if ('error' in parsed) {
-      this.invalidHeartbeats += 1;
-      this.log.warn({ deviceId: device.deviceId, error: parsed.error }, 'invalid heartbeat ignored');
-      return;
-    }
-    const heartbeat = parsed.value;
+    if (!('error' in parsed)) return parsed.value;
+    this.invalidHeartbeats += 1;
+    this.log.warn({ deviceId, error: parsed.error }, 'invalid heartbeat ignored');
+    return undefined;
+  }
+
+  /** A new session began without a disconnect being seen: its first heartbeat is recorded, not throttled. */
+  sessionStarted(deviceId: string): void {
+    this.lastReported.delete(deviceId);
+  }
+
+  /** A valid heartbeat, recorded unless it repeats the last report within the interval. */
+  report(device: DeviceIdentity, heartbeat: Heartbeat): void {
     const health: Health = {
       firmwareVersion: heartbeat.firmwareVersion ?? null,
       signalDbm: heartbeat.signalDbm ?? null,
