@@ -101,8 +101,9 @@ export class CommandDispatch {
       for (let commands = devices.shift(); commands; commands = devices.shift()) {
         for (const command of commands) {
           if (!this.deps.canPublish()) return;
-          // Appended at the revision read: of two dispatchers only one sends.
-          const sent = await this.attempt(() => deviceCommandCommands.send(this.deps.store, system(command.orgId), command.id, now), {
+          // Appended at the revision read: of two dispatchers only one sends. Stamped now, not at the round's start
+          // (which can precede the connect that made the device reachable).
+          const sent = await this.attempt(() => deviceCommandCommands.send(this.deps.store, system(command.orgId), command.id, this.deps.now()), {
             orgId: command.orgId,
             id: command.id,
             step: 'SENT',
