@@ -133,7 +133,8 @@ describe('POST /api/v1/readings/batch', () => {
   });
 
   it('stores each timestamp as Postgres reads its text: microseconds kept, further digits rounded, offsets applied', async () => {
-    const hour = new Date(Date.now() - 3_600_000).toISOString().slice(0, 13);
+    // Three hours back, so the -01:15 offset (1 h 15 min later in UTC) is still in the past.
+    const hour = new Date(Date.now() - 3 * 3_600_000).toISOString().slice(0, 13);
     const texts = [`${hour}:00:01.123456Z`, `${hour}:00:02.0000005Z`, `${hour}:00:03.9999996Z`, `${hour}:00:04.5Z`, `${hour}:00:05Z`, `${hour}:00:06.000001+00:30`, `${hour}:00:07.25-01:15`];
     await batch({ readings: texts.map((ts, i) => ({ sensorId: tempId, ts, value: 60 + i })) }).expect(202);
     const { rows } = await api.platform.pool.query<{ text: string; same: boolean }>(
