@@ -118,6 +118,8 @@ describe('GET /readings (raw)', () => {
   it('keeps microseconds in the cursor: two readings in one millisecond come on two pages', async () => {
     const { items, pages } = await readAllPages({ sensorId: ids.s3, from: FROM, to: TO, limit: 1 });
     expect({ values: items.map((i) => i.value), pages }).toEqual({ values: [1, 2], pages: 2 });
+    // Answered as stored: with microseconds where the time has them.
+    expect(items.map((i) => i.ts)).toEqual(['2025-03-01T01:00:00.000100Z', '2025-03-01T01:00:00.000900Z']);
   });
 
   it('answers an empty page for a range without readings, and to a viewer', async () => {

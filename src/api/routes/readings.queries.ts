@@ -75,14 +75,17 @@ interface ReadingRow {
   quality: number;
   received_at: Date;
   seq: number | null;
-  /** ts to the microsecond, for the cursor (a Date keeps milliseconds). */
+  /** ts to the microsecond, for the cursor and the answer (a Date keeps milliseconds). */
   ts_key: string;
 }
+
+/** A stored time as RFC 3339: milliseconds, or microseconds when it has them (as a device sent them). */
+const timeOf = (row: ReadingRow): string => (row.ts_key.endsWith('000Z') ? row.ts.toISOString() : row.ts_key);
 
 const toReading = (row: ReadingRow): ReadingView => ({
   sensorId: row.sensor_id,
   deviceId: row.device_id,
-  ts: row.ts.toISOString(),
+  ts: timeOf(row),
   value: row.value,
   quality: qualityName(row.quality),
   receivedAt: row.received_at.toISOString(),
