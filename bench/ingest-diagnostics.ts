@@ -16,7 +16,7 @@ import type { Workload } from './ingest-workload';
  * Where the ingester's time goes, measured piece by piece outside the
  * pipeline: decoding (JSON.parse + the schema check of
  * decodeReadingsMessage, plus the binary COPY row per reading), and the sequence
- * bookkeeping `ingest_record_sequences` for the batch shapes the runs produce.
+ * bookkeeping `ingest_record_sequence_runs` for the batch shapes the runs produce.
  */
 export interface DecodeFigures {
   readonly workload: string;

@@ -3,7 +3,7 @@ import { deviceNotFound } from '../../commands/devices/device.decider';
 import { siteNotFound } from '../../commands/sites/site.decider';
 import type { Queryable } from '../../platform/db/pool';
 import { AppError } from '../../platform/errors';
-import { deriveHealth, type HealthStatus } from './device-health.queries';
+import { deriveHealth, type HealthRow, type HealthStatus } from './device-health.queries';
 import { inGroup } from './device-groups.queries';
 import type { TimeRange } from './readings.params';
 
@@ -112,18 +112,10 @@ export interface MapDevice {
   health: { status: HealthStatus; lastSeenAt: string | null };
 }
 
-interface MapRow {
+interface MapRow extends HealthRow {
   id: string;
   location: { latitude: number; longitude: number } | null;
   has_health: boolean;
-  connected: boolean;
-  connected_at: Date | null;
-  disconnected_at: Date | null;
-  last_seen_at: Date | null;
-  firmware_version: string | null;
-  signal_dbm: number | null;
-  battery_percent: number | null;
-  uptime_seconds: number | null;
 }
 
 /**

@@ -16,7 +16,8 @@ export interface DeviceHealthView {
   reasons: string[];
 }
 
-interface HealthRow {
+/** The device_health facts the status is derived from. */
+export interface HealthRow {
   connected: boolean;
   connected_at: Date | null;
   disconnected_at: Date | null;
