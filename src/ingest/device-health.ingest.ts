@@ -81,6 +81,8 @@ export async function startDeviceHealthIngest(options: DeviceHealthIngestOptions
     if (session !== undefined) sessions.set(deviceId, session);
     if (seen === undefined || at.getTime() - seen > silenceMs || newSession) {
       feed.sessionStarted(deviceId);
+      // After the reports of the previous session the feed is still storing, so the stream keeps arrival order.
+      await feed.settled(deviceId);
       // No serial: Mosquitto does not say which certificate the session uses, so this connect ends no renewal's grace.
       const data: DeviceConnected['data'] = { deviceId, at: at.toISOString(), clientId: deviceId };
       const metadata = { orgId, actor: `device:${deviceId}` as const, correlationId: randomUUID(), causationId: null, schemaVersion: 1 };

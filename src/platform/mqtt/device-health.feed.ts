@@ -88,6 +88,11 @@ export class DeviceHealthFeed {
     this.record(device, event, () => this.lastReported.delete(device.deviceId));
   }
 
+  /** Resolves when the device's appends started so far have finished (an event stored by others goes after them). */
+  async settled(deviceId: string): Promise<void> {
+    await this.pending.get(deviceId);
+  }
+
   /** Resolves when every append started so far has finished. */
   async drain(): Promise<void> {
     while (this.pending.size > 0) await Promise.all(this.pending.values());
