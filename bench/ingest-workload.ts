@@ -87,7 +87,7 @@ export function buildWorkload(name: string, devices: readonly WorkloadDevice[], 
             const r = readingOf(seq, j);
             const owner = sensors[r.sensor];
             if (owner === undefined) throw new Error('a workload device lacks a sensor');
-            data.append(owner, { ts: r.ts, tsMs: Date.parse(r.ts), value: r.value, quality: 0 }, receivedMs, seq);
+            data.append(owner, { tsMicros: Date.parse(r.ts) * 1000, value: r.value, quality: 0 }, receivedMs, seq);
             rows += 1;
             if (rows >= rowsPerChunk) flush();
           }

@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { asWriter } from '../src/platform/db/roles';
 import { startReadingsIngest, type ReadingsIngest } from '../src/ingest/readings-ingest';
 import { readingsStream } from '../src/ingest/readings/readings.events';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../src/platform/mqtt/embedded-broker';
@@ -143,6 +144,18 @@ describe('POST /api/v1/readings/batch', () => {
       [texts, texts.map((_, i) => 60 + i), tempId],
     );
     expect(rows).toEqual(texts.map((text) => ({ text, same: true })));
+  });
+
+  it('stores a time that rounds into the next day in that day’s partition (created for the back-fill)', async () => {
+    const day = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
+    const nextDay = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
+    const ts = `${day}T23:59:59.9999996Z`;
+    const res = await batch({ readings: [{ sensorId: tempId, ts, value: 77 }] }).expect(202);
+    expect(res.body).toMatchObject({ accepted: 1, quarantined: 0 });
+    const { rows } = await asWriter(api.platform.pool, (tx) =>
+      tx.query<{ partition: string; same: boolean }>('SELECT tableoid::regclass::text AS partition, ts = $2::timestamptz AS same FROM readings WHERE sensor_id = $1 AND value = 77', [tempId, ts]),
+    );
+    expect(rows).toEqual([{ partition: `readings_p${nextDay.replace(/-/g, '')}`, same: true }]);
   });
 
   it('quarantines a reading older than the organization keeps readings (retention would delete it at once)', async () => {

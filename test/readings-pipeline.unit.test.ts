@@ -1,8 +1,7 @@
 import { checkReading } from '../src/ingest/readings/reading-checks';
-import { isDateTime } from '../src/platform/mqtt/date-time-format';
+import { dateTimeMicros, isDateTime } from '../src/platform/mqtt/date-time-format';
 import { ReadingsBatcher, type BatchReport } from '../src/ingest/readings/readings-batcher';
 import { decodeReadingsMessage } from '../src/ingest/readings/readings-message';
-import { pgMicros } from '../src/ingest/readings/copy-rows';
 import { MessageSequences } from '../src/ingest/readings/message-sequences';
 import { dayOf, emptyBatch, type ReadingsBatch, type WriteResult } from '../src/ingest/readings/readings-writer';
 import type { SensorEntry } from '../src/ingest/readings/sensor-directory';
@@ -13,7 +12,7 @@ const ts = '2026-01-02T03:04:05.123456Z';
 describe('decoding readings messages', () => {
   it('reads the full form, keeping the timestamp text (microseconds) and mapping quality', () => {
     const decoded = decodeReadingsMessage(JSON.stringify({ seq: 7, readings: [{ sensor: 'temp', ts, value: 1.5, quality: 'BAD' }] }));
-    expect(decoded).toEqual({ ok: true, seq: 7, items: [{ ok: true, reading: { sensor: 'temp', ts, tsMs: Date.parse(ts), value: 1.5, quality: 2 } }] });
+    expect(decoded).toEqual({ ok: true, seq: 7, items: [{ ok: true, reading: { sensor: 'temp', ts, tsMicros: Date.parse(ts) * 1000 + 456, tsMs: Date.parse(ts), value: 1.5, quality: 2 } }] });
   });
 
   it('expands the compact form at t0 + i × dtMs', () => {
@@ -47,16 +46,36 @@ describe('RFC 3339 timestamps', () => {
   );
 });
 
-describe('timestamps in binary COPY rows', () => {
-  const at2026 = (Date.UTC(2026, 0, 2, 3, 4, 5) - Date.UTC(2000, 0, 1)) * 1000;
+describe('reading a timestamp as the microseconds stored', () => {
+  const at2026 = Date.UTC(2026, 0, 2, 3, 4, 5) * 1000;
   it.each([
     ['2026-01-02T03:04:05Z', at2026],
     ['2026-01-02T03:04:05.123Z', at2026 + 123_000],
     ['2026-01-02T03:04:05.123456Z', at2026 + 123_456],
+    ['2026-01-02T03:04:05.1234565Z', at2026 + 123_456],
+    ['2026-01-02T03:04:05.1234575Z', at2026 + 123_458],
     ['2026-01-02T03:04:05.9999996Z', at2026 + 1_000_000],
     ['2026-01-02T04:04:05.000001+01:00', at2026 + 1],
-  ])('%s is %d µs after 2000-01-01', (text, micros) => {
-    expect(pgMicros(text, Date.parse(text))).toBe(micros);
+    ['2026-01-02T02:34:05.5-00:30', at2026 + 500_000],
+    ['2026-01-02t03:04:05z', at2026],
+    ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29) * 1000],
+    ['1999-12-31T23:59:59.999999Z', Date.UTC(2000, 0, 1) * 1000 - 1],
+  ])('%s is %d µs after 1970-01-01', (text, micros) => {
+    expect(isDateTime(text)).toBe(true);
+    expect(dateTimeMicros(text)).toBe(micros);
+  });
+
+  it('agrees with Date.parse to the millisecond on random times and offsets', () => {
+    const disagreements: string[] = [];
+    for (let i = 0; i < 20_000; i += 1) {
+      const ms = Math.floor(Math.random() * 9e12) - 2e12;
+      const offsetMinutes = Math.floor(Math.random() * 2 * 23 * 60) - 23 * 60;
+      const local = new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, 23);
+      const abs = Math.abs(offsetMinutes);
+      const text = `${local}${offsetMinutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+      if (dateTimeMicros(text) !== ms * 1000) disagreements.push(text);
+    }
+    expect(disagreements).toEqual([]);
   });
 });
 
@@ -83,7 +102,7 @@ describe('checking a reading', () => {
   const sensor: SensorEntry = { sensorId: 's', orgId: 'o', deviceId: 'd', key: 'temp', validRange: { min: -40, max: 85 }, retentionDays: 30 };
   const now = Date.parse('2026-06-01T00:00:00Z');
   const window = { maxFutureMs: 60_000, maxAgeMs: 3_600_000 };
-  const at = (offsetMs: number, value = 20) => ({ sensor: 'temp', ts: new Date(now + offsetMs).toISOString(), tsMs: now + offsetMs, value, quality: 0 });
+  const at = (offsetMs: number, value = 20) => ({ sensor: 'temp', ts: new Date(now + offsetMs).toISOString(), tsMicros: (now + offsetMs) * 1000, tsMs: now + offsetMs, value, quality: 0 });
 
   it('passes a reading inside the window and the range, bounds included', () => {
     expect(checkReading(at(0), sensor, now, window)).toBeUndefined();
@@ -103,9 +122,9 @@ describe('checking a reading', () => {
 function part(rows: number): ReadingsBatch {
   const batch = emptyBatch();
   const owner = { orgId: '00000000-0000-4000-8000-000000000001', deviceId: '00000000-0000-4000-8000-000000000002', sensorId: '00000000-0000-4000-8000-000000000003' };
-  for (let i = 0; i < rows; i += 1) batch.copy.append(owner, { ts, tsMs: Date.parse(ts), value: i, quality: 0 }, Date.parse(ts), null);
+  for (let i = 0; i < rows; i += 1) batch.copy.append(owner, { tsMicros: dateTimeMicros(ts), value: i, quality: 0 }, Date.parse(ts), null);
   batch.readingRows = rows;
-  batch.days.add(dayOf(Date.parse(ts)));
+  batch.days.add(dayOf(dateTimeMicros(ts)));
   return batch;
 }
 

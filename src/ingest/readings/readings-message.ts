@@ -1,3 +1,4 @@
+import { dateTimeMicros } from '../../platform/mqtt/date-time-format';
 import { mqttSchema } from '../../platform/mqtt/mqtt-schemas';
 import type { QuarantineReason } from './quarantine-reasons';
 import { qualityCode, type Quality } from './reading-quality';
@@ -5,8 +6,11 @@ import { qualityCode, type Quality } from './reading-quality';
 /** One reading as a device names it: by its sensor key. */
 export interface DeviceReading {
   readonly sensor: string;
-  /** As sent (RFC 3339): Postgres keeps its microseconds. */
+  /** As sent (RFC 3339), for events and quarantine entries. */
   readonly ts: string;
+  /** The time stored: microseconds since 1970-01-01 UTC (dateTimeMicros). */
+  readonly tsMicros: number;
+  /** The same time in whole milliseconds, for the checks and alert rules. */
   readonly tsMs: number;
   readonly value: number;
   readonly quality: number;
@@ -72,17 +76,20 @@ export function decodeReadingItem(item: unknown): ItemOutcome {
   return { ok: false, reason: 'INVALID_READING', detail: firstError(readingItem), payload };
 }
 
+/** The schema checked `ts` (format date-time), so it is read without checking again. */
 function accepted(item: ReadingItem): ItemOutcome {
-  return { ok: true, reading: { sensor: item.sensor, ts: item.ts, tsMs: Date.parse(item.ts), value: item.value, quality: qualityCode(item.quality) } };
+  const tsMicros = dateTimeMicros(item.ts);
+  return { ok: true, reading: { sensor: item.sensor, ts: item.ts, tsMicros, tsMs: Math.floor(tsMicros / 1000), value: item.value, quality: qualityCode(item.quality) } };
 }
 
 function decodeCompact(message: CompactMessage): ItemOutcome[] {
-  const t0 = Date.parse(message.t0);
+  const t0Micros = dateTimeMicros(message.t0);
   const quality = qualityCode(message.quality);
   return message.values.map((value, i): ItemOutcome => {
-    const tsMs = t0 + i * message.dtMs;
+    const tsMicros = t0Micros + i * message.dtMs * 1000;
+    const tsMs = Math.floor(tsMicros / 1000);
     const ts = i === 0 ? message.t0 : new Date(tsMs).toISOString();
-    return { ok: true, reading: { sensor: message.sensor, ts, tsMs, value, quality } };
+    return { ok: true, reading: { sensor: message.sensor, ts, tsMicros, tsMs, value, quality } };
   });
 }
 

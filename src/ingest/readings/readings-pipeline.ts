@@ -72,7 +72,7 @@ function receivedAt(date: Date): Received {
 function store(part: ReadingsBatch, sensor: SensorEntry, reading: DeviceReading, received: Received, seq: number | null): void {
   part.copy.append(sensor, reading, received.ms, seq);
   part.readingRows += 1;
-  part.days.add(dayOf(reading.tsMs));
+  part.days.add(dayOf(reading.tsMicros));
 }
 
 /** The time a message arrived; made at most once per millisecond. */
@@ -283,7 +283,7 @@ export class ReadingsPipeline {
       this.quarantine(batch, entry.orgId, where, failure ?? { reason: 'UNKNOWN_SENSOR', detail: 'unknown sensor' }, quarantineId(entry.deviceId, at.seq, at.index, payload));
       return false;
     }
-    batch.days.add(dayOf(item.reading.tsMs));
+    batch.days.add(dayOf(item.reading.tsMicros));
     this.observer?.(sensor, item.reading);
     batch.copy.append(sensor, item.reading, at.received.ms, at.seq);
     return true;

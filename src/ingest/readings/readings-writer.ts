@@ -30,7 +30,7 @@ export interface ReadingsBatch {
   readonly copy: CopyRows;
   /** Reading rows in `copy`. */
   readingRows: number;
-  /** UTC day numbers (ms / 86 400 000) the rows fall in, for their partitions. */
+  /** UTC day numbers (days since 1970-01-01) the rows fall in, for their partitions. */
   readonly days: Set<number>;
   readonly quarantine: QuarantineRow[];
   readonly sequences: MessageSequences;
@@ -47,8 +47,9 @@ export function emptyBatch(): ReadingsBatch {
   return { copy: new CopyRows(), readingRows: 0, days: new Set(), quarantine: [], sequences: new MessageSequences() };
 }
 
-export function dayOf(tsMs: number): number {
-  return Math.floor(tsMs / DAY_MS);
+/** The UTC day a reading's time (microseconds since 1970) falls in: its partition. */
+export function dayOf(tsMicros: number): number {
+  return Math.floor(tsMicros / (DAY_MS * 1000));
 }
 
 function isUniqueViolation(error: unknown): boolean {
