@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { QUIET_MQTT_CLIENT } from '../src/platform/mqtt/client-trace';
 import { issueDeviceCertificate } from '../src/platform/pki/certificate-issuer';
 import type { DeviceCa } from '../src/platform/pki/device-ca';
 import { x509 } from '../src/platform/pki/keys';
@@ -36,5 +37,6 @@ export function connectBenchDevice(url: string, ca: DeviceCa, device: BenchDevic
     rejectUnauthorized: true,
     reconnectPeriod: 0,
     connectTimeout: 10_000,
+    ...QUIET_MQTT_CLIENT,
   });
 }

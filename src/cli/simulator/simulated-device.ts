@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
+import { QUIET_MQTT_CLIENT } from '../../platform/mqtt/client-trace';
 import { deviceTopic } from '../../platform/mqtt/topics';
 import { answerCommand, type CommandAck } from './command-answers';
 import type { DeviceCredentials } from './device-credentials';
@@ -85,6 +86,7 @@ export class SimulatedDevice {
       reconnectPeriod: 2000,
       connectTimeout: 10_000,
       resubscribe: false,
+      ...QUIET_MQTT_CLIENT,
     });
     this.client = client;
     client.on('error', (err) => {

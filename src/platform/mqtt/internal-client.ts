@@ -1,6 +1,7 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { INTERNAL_IDENTITY_PREFIX, issueInternalClientCertificate } from '../pki/certificate-issuer';
 import type { DeviceCa } from '../pki/device-ca';
+import { QUIET_MQTT_CLIENT } from './client-trace';
 
 export interface InternalClientOptions {
   /** `mqtts://host:port` of the embedded broker or of Mosquitto. */
@@ -19,13 +20,6 @@ export interface InternalClientOptions {
 }
 
 /**
- * MQTT.js traces each packet through the `debug` package, which costs even
- * when tracing is off (about 5 % of a subscriber's CPU); the trace stays
- * available with DEBUG=mqttjs*.
- */
-const quiet = /mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: (): void => undefined };
-
-/**
  * An MQTT.js client for the platform's own services, authenticated by a
  * fresh internal certificate from the device CA (key generated here, never
  * written to disk). Resolves once the broker accepted the session.
@@ -41,6 +35,6 @@ export async function connectInternalClient(options: InternalClientOptions): Pro
     ca: [options.ca.certificatePem],
     rejectUnauthorized: true,
     reconnectPeriod: options.reconnectPeriodMs ?? 1000,
-    ...quiet,
+    ...QUIET_MQTT_CLIENT,
   });
 }
