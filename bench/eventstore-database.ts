@@ -25,7 +25,7 @@ export async function openBenchDatabase(poolSize: number): Promise<BenchDatabase
   let server = adminUrl ? new URL(adminUrl).host : 'embedded';
   if (!adminUrl) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'iotplane-bench-pg-'));
-    const embedded = await startEmbeddedPostgres(dir, { persistent: false });
+    const embedded = await startEmbeddedPostgres(dir, { persistent: false, unixSocket: true });
     adminUrl = embedded.url;
     server = `embedded (${dir})`;
     stopServer = async () => {

