@@ -37,7 +37,7 @@ describe('loadConfig', () => {
       commandsPollMs: 1000,
       eventsStream: { heartbeatMs: 15_000, pollMs: 5000 },
       ingest: {
-        batchRows: 5000,
+        batchRows: 10_000,
         flushMs: 50,
         writers: 2,
         maxBufferedRows: 100_000,

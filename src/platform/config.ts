@@ -320,7 +320,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     readingsRetentionDays: integer(env, 'READINGS_RETENTION_DAYS', 395, 1, 3650),
     ingest: {
-      batchRows: integer(env, 'INGEST_BATCH_ROWS', 5000, 1, 100_000),
+      batchRows: integer(env, 'INGEST_BATCH_ROWS', 10_000, 1, 100_000),
       flushMs: integer(env, 'INGEST_FLUSH_MS', 50, 1, 10_000),
       writers: integer(env, 'INGEST_WRITERS', 2, 1, 16),
       maxBufferedRows: integer(env, 'INGEST_MAX_BUFFERED_ROWS', 100_000, 1000, 10_000_000),

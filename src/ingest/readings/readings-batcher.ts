@@ -13,7 +13,7 @@ export interface BatcherOptions {
   readonly maxBufferedRows: number;
 }
 
-export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { batchRows: 5000, flushMs: 50, writers: 2, maxBufferedRows: 100_000 };
+export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { batchRows: 10_000, flushMs: 50, writers: 2, maxBufferedRows: 100_000 };
 
 export interface BatchReport {
   readonly rows: number;
