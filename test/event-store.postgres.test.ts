@@ -59,7 +59,10 @@ describe('PostgresEventStore', () => {
       }),
     );
     writersDone = true;
-    await Promise.race([reading, new Promise((r) => setTimeout(r, 20_000))]);
+    // Gives up after 20 s; the timer is cleared, so it cannot keep the test worker alive afterwards.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([reading, new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+    clearTimeout(timer);
     await subscription.close();
     await store.close();
 
