@@ -13,6 +13,7 @@ import { enrolDevice } from './support/renewal';
 import { simulatedDevice } from './support/simulated-device';
 import { startTestApi, type TestApi, type TestOrg } from './support/test-api';
 import { waitUntil } from './support/wait-until';
+import type { DeviceCommandView } from '../src/api/routes/device-commands.queries';
 
 /** Short rounds and repeats, so the whole lifecycle runs in seconds. */
 const POLL_MS = 50;
@@ -60,16 +61,8 @@ afterAll(async () => {
 const get = (path: string) => api.http().get(path).set('Authorization', org.auth).expect(200);
 const post = (path: string, body: object) => api.http().post(path).set('Authorization', org.auth).send(body);
 
-interface CommandBody {
-  id: string;
-  status: string;
-  sentAt: string | null;
-  acknowledgedAt: string | null;
-  completedAt: string | null;
-  result: unknown;
-  error: unknown;
-  expiresAt: string;
-}
+/** GET /api/v1/devices/{id}/commands/{commandId}, as the API declares it. */
+type CommandBody = DeviceCommandView;
 
 async function queue(deviceId: string, body: object = { name: 'reboot', params: { delaySeconds: 1 } }): Promise<string> {
   return (await post(`/api/v1/devices/${deviceId}/commands`, body).expect(201)).body.id as string;

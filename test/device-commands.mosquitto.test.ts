@@ -18,6 +18,7 @@ import { enrolDevice } from './support/renewal';
 import { simulatedDevice } from './support/simulated-device';
 import { startTestApi, type TestApi, type TestOrg } from './support/test-api';
 import { waitUntil } from './support/wait-until';
+import type { DeviceCommandView } from '../src/api/routes/device-commands.queries';
 
 const MOSQUITTO = findMosquitto();
 const describeIfMosquitto = MOSQUITTO === undefined ? describe.skip : describe;
@@ -30,14 +31,8 @@ const WAIT_MS = 15_000;
 
 type Body = Record<string, unknown>;
 
-interface CommandBody {
-  status: string;
-  sentAt: string | null;
-  acknowledgedAt: string | null;
-  completedAt: string | null;
-  result: unknown;
-  error: unknown;
-}
+/** GET /api/v1/devices/{id}/commands/{commandId}, as the API declares it. */
+type CommandBody = DeviceCommandView;
 
 interface HealthBody {
   status: string;
