@@ -7,6 +7,17 @@ import { AppError, type FieldError } from '../platform/errors';
 import type { EntityQueries } from './entity.queries';
 import { defineRoutes, type RouteContext, type RouteSpec } from './route';
 
+/** What a view holds beyond its fields, id, version and timestamps (e.g. a device's decommissionedAt). */
+type ViewOnly<Fields, View> = Omit<View, keyof Fields | 'id' | 'version' | 'createdAt' | 'updatedAt'>;
+
+/**
+ * The view-only values of a new entity (`{ decommissionedAt: null }`), for
+ * the answer to a create when the projection has not caught up within
+ * READ_YOUR_WRITES_TIMEOUT_MS and the view is built from the event; required
+ * whenever the view has such fields, so that answer is never incomplete.
+ */
+type NewView<Fields, View> = [keyof ViewOnly<Fields, View>] extends [never] ? { readonly newView?: ViewOnly<Fields, View> } : { readonly newView: ViewOnly<Fields, View> };
+
 export interface EntityRouteSpec<Fields, View> {
   /** e.g. `/v1/sites` */
   readonly collection: string;
@@ -43,7 +54,7 @@ export interface EntityRouteSpec<Fields, View> {
 }
 
 /** The five routes of an entity (create, list, get, update, delete), all through commands and read models. */
-export function entityRoutes<Fields, View extends { id: string; version: number }>(spec: EntityRouteSpec<Fields, View>): RouteSpec[] {
+export function entityRoutes<Fields, View extends { id: string; version: number }>(spec: EntityRouteSpec<Fields, View> & NewView<Fields, View>): RouteSpec[] {
   const { collection, singular, plural, schema } = spec;
   const item = `${collection}/{id}`;
   const noun = spec.noun ?? singular.toLowerCase();
@@ -105,7 +116,7 @@ export function entityRoutes<Fields, View extends { id: string; version: number 
         await undoLostRace(ctx, id, fields);
         const created = result.events[0] as EntityEvent<string, Fields> | undefined;
         const at = created && 'createdAt' in created.data ? created.data.createdAt : new Date().toISOString();
-        const fallback = { ...fields, id, version: 0, createdAt: at, updatedAt: at } as unknown as View;
+        const fallback = { ...fields, ...spec.newView, id, version: 0, createdAt: at, updatedAt: at } as unknown as View;
         return respond(ctx, id, 201, fallback);
       },
     },

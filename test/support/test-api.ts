@@ -26,6 +26,8 @@ export interface TestApi {
   readonly app: Express;
   http(): request.Agent;
   createOrg(name?: string): Promise<TestOrg>;
+  /** Stops the projectors early, so the read models stop following the event store. */
+  stopProjectors(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,8 @@ export interface TestApi {
 export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
   const platform = await createTestPlatform(env);
   const projectors = startProjectors(platform, platform.log, { idleCheckpointMs: 50, standbyRetryMs: 200 });
+  let projectorsStopped: Promise<void> | undefined;
+  const stopProjectors = (): Promise<void> => (projectorsStopped ??= projectors.stop());
   const deps = await createApiDeps(platform, platform.log);
   const violations: string[] = [];
   const app = express();
@@ -56,9 +60,10 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
         jwt: (role, sub = 'user-1') => mintJwt(secret, { sub, orgId: created.orgId, role }),
       };
     },
+    stopProjectors,
     async close() {
       await deps.streams.closeAll();
-      await projectors.stop();
+      await stopProjectors();
       await deps.watcher.stop();
       await deps.authenticator.close();
       await deps.readings.stop();

@@ -21,6 +21,8 @@ const crud = entityRoutes<DeviceGroupFields, DeviceGroupView>({
   commands: deviceGroupCommands,
   queries: deviceGroupQueries,
   notFound: deviceGroupNotFound,
+  // Answered before the projection caught up, a group's members are not counted yet.
+  newView: { memberCount: 0 },
   toFields: (body) => ({
     name: body.name as string,
     description: (body.description as string | null | undefined) ?? null,

@@ -18,6 +18,7 @@ export const deviceRoutes = revokingOnDecommission(entityRoutes<DeviceFields, De
   commands: deviceCommands,
   queries: deviceQueries,
   notFound: deviceNotFound,
+  newView: { decommissionedAt: null },
   deleteSummary: 'Decommission a device: it stays readable as DECOMMISSIONED, leaves lists and can no longer change (If-Match supported)',
   toFields: (body) => ({
     name: body.name as string,
