@@ -227,10 +227,20 @@ describe('MQTT readings', () => {
     }
   });
 
+  it('quarantines a message whose bytes Postgres text cannot hold (NUL, invalid UTF-8), shown with U+FFFD, and goes on', async () => {
+    const raw = Buffer.concat([Buffer.from('{"seq": 9, "readings": ['), Buffer.from([0x00, 0xff, 0xfe]), Buffer.from(']}')]);
+    await device.publishAsync(deviceTopic(deviceId, 'readings'), raw, { qos: 1 });
+    const next = { seq: 9, readings: [{ sensor: 'temp', ts: minutesAgo(0.05), value: 23 }] };
+    await device.publishAsync(deviceTopic(deviceId, 'readings'), JSON.stringify(next), { qos: 1 });
+    await waitUntil('seq 9 is confirmed', () => committed().includes(9));
+    const stored = (await quarantined('device_id = $1 AND reason = $2', [deviceId, 'INVALID_JSON'])).map((q) => q.payload);
+    expect(stored).toContain('{"seq": 9, "readings": [\ufffd\ufffd\ufffd]}');
+  });
+
   it('counts everything on /metrics', async () => {
     const res = await api.http().get('/metrics').expect(200);
     expect(res.text).toMatch(/iotplane_ingest_readings_total\{outcome="accepted",source="MQTT"\} [1-9]/);
-    expect(res.text).toMatch(/iotplane_ingest_quarantined_total\{reason="INVALID_JSON",source="MQTT"\} 1/);
+    expect(res.text).toMatch(/iotplane_ingest_quarantined_total\{reason="INVALID_JSON",source="MQTT"\} 2/);
     expect(res.text).toMatch(/iotplane_ingest_sequence_gaps_total 1/);
     expect(res.text).toMatch(/iotplane_ingest_buffered_rows 0/);
     expect(res.text).toMatch(/iotplane_projection_lag_seconds\{projection="sensors"\} 0\n/);

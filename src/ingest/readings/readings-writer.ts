@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pool, PoolClient } from '../../platform/db/pool';
 import { WRITER_ROLE } from '../../platform/db/roles';
+import { storableText } from '../../platform/db/storable-values';
 import { CopyRows } from './copy-rows';
 import { MessageSequences } from './message-sequences';
 import type { QuarantineReason } from './quarantine-reasons';
@@ -143,13 +144,15 @@ async function copyDeduplicated(client: PoolClient, batch: ReadingsBatch): Promi
 
 async function insertQuarantine(client: PoolClient, rows: readonly QuarantineRow[]): Promise<void> {
   const column = <K extends keyof QuarantineRow>(key: K): QuarantineRow[K][] => rows.map((row) => row[key]);
+  // A device's bytes (and an error message quoting them) may hold NUL, which text cannot.
+  const text = (key: 'payload' | 'detail'): string[] => rows.map((row) => storableText(row[key]));
   await client.query(
     `INSERT INTO quarantined_readings (id, org_id, device_id, sensor_key, sensor_id, reason, detail, source, seq, payload, received_at)
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::timestamptz[])
      ON CONFLICT DO NOTHING`,
     [
       column('id'), column('orgId'), column('deviceId'), column('sensorKey'), column('sensorId'), column('reason'),
-      column('detail'), column('source'), column('seq'), column('payload'), column('receivedAt'),
+      text('detail'), column('source'), column('seq'), text('payload'), column('receivedAt'),
     ],
   );
 }
