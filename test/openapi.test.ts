@@ -94,6 +94,40 @@ describe('the OpenAPI document at /api/v3/api-docs', () => {
   });
 });
 
+/** Integer schemas without an upper bound reachable from `schema`, by where they sit (following `$ref`s once each). */
+function unboundedIntegers(doc: unknown, schema: unknown, at: string, seen = new Set<string>()): string[] {
+  if (Array.isArray(schema)) return schema.flatMap((inner, i) => unboundedIntegers(doc, inner, `${at}/${i}`, seen));
+  if (!schema || typeof schema !== 'object') return [];
+  const node = schema as Record<string, unknown>;
+  const found: string[] = [];
+  if (typeof node.$ref === 'string' && !seen.has(node.$ref)) {
+    seen.add(node.$ref);
+    found.push(...unboundedIntegers(doc, resolvePointer(doc, node.$ref), node.$ref, seen));
+  }
+  const types = Array.isArray(node.type) ? (node.type as unknown[]) : [node.type];
+  if (types.includes('integer') && node.maximum === undefined && node.exclusiveMaximum === undefined) found.push(at);
+  for (const [key, inner] of Object.entries(node)) if (key !== '$ref') found.push(...unboundedIntegers(doc, inner, `${at}/${key}`, seen));
+  return found;
+}
+
+describe('request schemas', () => {
+  // JSON and query strings carry integers of any size; Postgres columns do not, so the bound is checked here, not by a failed write.
+  it('bound every integer a request can carry', () => {
+    const requests = Object.entries(document.paths).flatMap(([p, item]) =>
+      Object.entries(item as Record<string, { requestBody?: unknown; parameters?: unknown }>)
+        .filter(([method]) => METHODS.includes(method))
+        .map(([method, op]) => ({ at: `${method} ${p}`, schema: { body: op.requestBody, parameters: op.parameters } })),
+    );
+    expect(requests.length).toBeGreaterThan(0);
+    const seen = new Set<string>();
+    expect(requests.flatMap(({ at, schema }) => unboundedIntegers(document, schema, at, seen))).toEqual([]);
+  });
+
+  it('would find an unbounded one', () => {
+    expect(unboundedIntegers(document, { properties: { n: { type: ['integer', 'null'] } } }, 'x')).toEqual(['x/properties/n']);
+  });
+});
+
 describe('/api/docs', () => {
   it('is an HTML page with a row for every operation', async () => {
     const res = await api.http().get('/api/docs').expect(200);

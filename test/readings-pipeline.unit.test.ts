@@ -33,12 +33,12 @@ describe('decoding readings messages', () => {
 });
 
 describe('RFC 3339 timestamps', () => {
-  it.each(['2026-01-02T03:04:05Z', '2024-02-29T00:00:00.5+01:00', '2026-12-31t23:59:59.123456789z', '2026-06-01T12:00:00-11:30'])('accepts %s', (text) => {
+  it.each(['2026-01-02T03:04:05Z', '0001-01-01T00:00:00+01:00', '2024-02-29T00:00:00.5+01:00', '2026-12-31t23:59:59.123456789z', '2026-06-01T12:00:00-11:30'])('accepts %s', (text) => {
     expect(isDateTime(text)).toBe(true);
   });
 
-  // Days past the month's end and 24:00 are what JavaScript's Date.parse lets through and Postgres refuses.
-  it.each(['2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T23:59:60Z', '2026-01-01T00:00:00', '2026-01-01 00:00:00Z', '2026-01-01T00:00:00+24:00', '2026-1-01T00:00:00Z'])(
+  // Days past the month's end and 24:00 are what JavaScript's Date.parse lets through and Postgres refuses; year 0000 Postgres refuses too.
+  it.each(['0000-01-01T00:00:00Z', '2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T23:59:60Z', '2026-01-01T00:00:00', '2026-01-01 00:00:00Z', '2026-01-01T00:00:00+24:00', '2026-1-01T00:00:00Z'])(
     'refuses %s',
     (text) => {
       expect(isDateTime(text)).toBe(false);

@@ -39,6 +39,12 @@ export interface RouteSpec {
    * never be stored, so an Idempotency-Key, whose replay would store it, is refused.
    */
   readonly showsSecretOnce?: boolean;
+  /**
+   * The handler answers a non-finite number (`1e400` parses as Infinity) in its
+   * body itself, item by item (the readings batch door quarantines it as
+   * NON_FINITE_VALUE); every other body with one is refused with 400.
+   */
+  readonly handlesNonFiniteNumbers?: true;
   /** Problem statuses documented besides the usual ones, e.g. 503 for a query that may time out. */
   readonly problems?: readonly number[];
   readonly handler: (ctx: RouteContext) => Promise<RouteResult>;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { roleAtLeast } from '../commands/roles';
 import { withTenant } from '../platform/db/roles';
+import { unstorableValue } from '../platform/db/storable-values';
 import { AppError, ForbiddenError, ValidationError, type FieldError } from '../platform/errors';
 import type { ApiDeps } from './api-deps';
 import { ANONYMOUS, type Principal } from './auth/principal';
@@ -149,11 +150,19 @@ function validateParams(route: RouteSpec, raw: Record<string, string>): Record<s
   return params;
 }
 
+/** Field errors of a part of the request, with their paths under it (`/body/name`). */
+function under(part: string, errors: readonly FieldError[]): FieldError[] {
+  return errors.map((e) => ({ ...e, path: `${part}${e.path === '/' ? '' : e.path}` }));
+}
+
 function validateQuery(route: RouteSpec, deps: ApiDeps, req: Request): Record<string, unknown> {
   const query: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
   if (!route.query) return query;
-  const errors = deps.schemas.validateQuery(route.query, query).map((e) => ({ ...e, path: `/query${e.path === '/' ? '' : e.path}` }));
-  if (errors.length > 0) throw new ValidationError('The query string is invalid.', errors);
+  // After the schema: its coercion turns `1e400` into Infinity, which no bound refuses.
+  const errors = deps.schemas.validateQuery(route.query, query);
+  const unstorable = errors.length === 0 ? unstorableValue(query) : undefined;
+  if (unstorable) errors.push(unstorable);
+  if (errors.length > 0) throw new ValidationError('The query string is invalid.', under('/query', errors));
   return query;
 }
 
@@ -163,8 +172,12 @@ function validateBody(route: RouteSpec, deps: ApiDeps, req: Request): unknown {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
   }
   const body: unknown = req.body;
-  const errors = deps.schemas.validateBody(route.body, body).map((e) => ({ ...e, path: `/body${e.path === '/' ? '' : e.path}` }));
-  if (errors.length > 0) throw new ValidationError('The request body is invalid.', errors);
+  // U+0000 first, whatever the schema says of the string; non-finite numbers after it, which names the field's type where it has one.
+  const nul = unstorableValue(body, { nonFinite: 'allowed' });
+  const errors = nul ? [nul] : deps.schemas.validateBody(route.body, body);
+  const nonFinite = errors.length === 0 && !route.handlesNonFiniteNumbers ? unstorableValue(body) : undefined;
+  if (nonFinite) errors.push(nonFinite);
+  if (errors.length > 0) throw new ValidationError('The request body is invalid.', under('/body', errors));
   return body;
 }
 

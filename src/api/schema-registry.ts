@@ -3,6 +3,7 @@ import path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { FieldError } from '../platform/errors';
+import { isDateTime } from '../platform/mqtt/date-time-format';
 import { projectRoot } from '../platform/project-root';
 
 export const SCHEMAS_DIR = path.join(projectRoot(), 'schemas');
@@ -78,6 +79,7 @@ export class SchemaRegistry {
   private createAjv(options: { coerceTypes: false | 'array'; useDefaults: boolean }): Ajv2020 {
     const ajv = new Ajv2020({ allErrors: false, strict: true, ...options });
     addFormats(ajv);
+    ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
     for (const { document } of this.documents) ajv.addSchema(document);
     return ajv;
   }

@@ -122,13 +122,18 @@ export function itemReadRoute(routes: readonly RouteSpec[], fixture: ProbeFixtur
   );
 }
 
-type SchemaNode = Record<string, unknown>;
+export type SchemaNode = Record<string, unknown>;
 
 function definition(schemas: SchemaRegistry, ref: string | undefined): { properties?: Record<string, SchemaNode> } | undefined {
   if (!ref) return undefined;
   const [file = '', def = ''] = ref.split('#/$defs/');
   const defs = schemas.document(file)?.document.$defs as Record<string, { properties?: Record<string, SchemaNode> }> | undefined;
   return defs?.[def];
+}
+
+/** The top-level properties of a route's body or query schema (`file#/$defs/Name`), by name. */
+export function schemaProperties(schemas: SchemaRegistry, ref: string | undefined): Record<string, SchemaNode> {
+  return definition(schemas, ref)?.properties ?? {};
 }
 
 /** A uuid, possibly nullable (`oneOf`/`anyOf` with null): a reference to another resource. */
@@ -140,7 +145,7 @@ function isUuid(schema: SchemaNode): boolean {
 
 /** Query parameters whose value is a uuid, or a list of uuids (the parameter repeated). */
 export function uuidQueryParams(schemas: SchemaRegistry, route: RouteSpec): string[] {
-  return Object.entries(definition(schemas, route.query)?.properties ?? {})
+  return Object.entries(schemaProperties(schemas, route.query))
     .filter(([, schema]) => isUuid(schema) || (schema.type === 'array' && isUuid((schema.items ?? {}) as SchemaNode)))
     .map(([name]) => name);
 }
@@ -158,7 +163,7 @@ export function requiredQuery(fixture: ProbeFixture | undefined, route: RouteSpe
 
 /** Top-level body properties that hold a uuid or a list of uuids. */
 export function uuidBodyProperties(schemas: SchemaRegistry, route: RouteSpec): { name: string; list: boolean }[] {
-  return Object.entries(definition(schemas, route.body)?.properties ?? {}).flatMap(([name, schema]): { name: string; list: boolean }[] => {
+  return Object.entries(schemaProperties(schemas, route.body)).flatMap(([name, schema]): { name: string; list: boolean }[] => {
     if (isUuid(schema)) return [{ name, list: false }];
     const items = schema.items as SchemaNode | undefined;
     return schema.type === 'array' && items && isUuid(items) ? [{ name, list: true }] : [];

@@ -31,6 +31,7 @@ export const readingsBatchRoutes = defineRoutes([
     tag: 'Readings',
     auth: 'member',
     body: 'readings-ingest#/$defs/ReadingsBatchBody',
+    handlesNonFiniteNumbers: true,
     responses: { 202: 'readings-ingest#/$defs/ReadingsBatchResult' },
     problems: [503],
     async handler(ctx) {
