@@ -293,7 +293,8 @@ describe('command dispatcher with a real broker', () => {
     await a.publish('not-a-command-id', { status: 'ACKNOWLEDGED' });
     await a.publish(randomUUID(), '{not json');
     await b.publish(id, { status: 'DONE' });
-    const expected = { ...before, other_device: (before.other_device ?? 0) + 1, unknown_command: (before.unknown_command ?? 0) + 2, invalid_payload: (before.invalid_payload ?? 0) + 2 };
+    await b.publish(id, { status: 'SUCCEEDED', result: { note: 'U+0000 cannot be stored: \u0000' } });
+    const expected = { ...before, other_device: (before.other_device ?? 0) + 1, unknown_command: (before.unknown_command ?? 0) + 2, invalid_payload: (before.invalid_payload ?? 0) + 3 };
     const now = async () => Object.fromEntries(await Promise.all(reasons.map(async (reason) => [reason, await counted('iotplane_command_acks_ignored_total', { reason })] as const)));
     await waitUntil('the ignored answers are counted', async () => JSON.stringify(await now()) === JSON.stringify(expected));
     // The stream, not the read model, which may not have caught up with CommandSent yet.

@@ -104,7 +104,8 @@ describeIfMosquitto(`device health ingest from Mosquitto${SKIPPED}`, () => {
     const invalidBefore = ingest.feed.invalidHeartbeats;
     await client.publishAsync(topic, JSON.stringify({ ...beat, batteryPercent: 140 }), { qos: 1 });
     await client.publishAsync(topic, 'not json', { qos: 1 });
-    await waitUntil('both are refused', () => ingest.feed.invalidHeartbeats - invalidBefore === 2, 10_000);
+    await client.publishAsync(topic, JSON.stringify({ ...beat, firmwareVersion: '1.0\u0000' }), { qos: 1 });
+    await waitUntil('all three are refused', () => ingest.feed.invalidHeartbeats - invalidBefore === 3, 10_000);
     await ingest.drain();
     expect(await healthEvents(device.deviceId)).toEqual([]);
   });

@@ -162,6 +162,9 @@ describe('reported state and drift', () => {
     await report({ state: { firmware: '1.2.0', net: { roaming: false, apn: 'iot' }, interval: 60 }, appliedVersion: desired.version });
     await report('not json');
     await report({ state: 'not an object' });
+    // What Postgres cannot store: U+0000 in a string, a number beyond a double (jsonb would keep null).
+    await report({ state: { label: 'a\u0000b' } });
+    await report('{"state": {"interval": 1e400}}');
     await report({ state: { pad: 'x'.repeat(33 * 1024) } });
     await report({ state: { interval: 120, net: { apn: 'other', roaming: false } }, appliedVersion: desired.version });
     await waitUntil('second report recorded', async () => (await api.platform.store.readStream(reportedStateStream(deviceId))).length === 2);

@@ -1,4 +1,4 @@
-import { mqttSchema } from '../platform/mqtt/mqtt-schemas';
+import { mqttSchema, readDevicePayload } from '../platform/mqtt/mqtt-schemas';
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { renewDeviceCertificate, type RenewalDeps } from '../commands/device-certificates/certificate-renewal.handler';
@@ -50,15 +50,16 @@ export async function startCertificateRenewal(options: CertificateRenewalOptions
   const handle = async (topic: string, payload: Buffer): Promise<void> => {
     const deviceId = deviceIdOf(topic);
     if (deviceId === undefined) return;
-    const request = parse(payload);
-    if (!validate(request)) {
+    const read = readDevicePayload(payload, validate, MAX_REQUEST_BYTES);
+    if ('error' in read) {
       counts.refused += 1;
-      const requestId = requestIdOf(request);
+      const requestId = requestIdOf(read.parsed);
       log.warn({ deviceId, requestId }, 'invalid certificate renewal request');
       // Without a readable requestId the device could not match an answer to its request.
       if (requestId !== undefined) await reply(deviceId, { requestId, error: { code: 'VALIDATION_FAILED', message: 'The request does not match mqtt-certificate-renew.' } });
       return;
     }
+    const request = read.value;
     const { requestId } = request;
     try {
       const renewal = await renewDeviceCertificate(options, { deviceId, requestId, csr: request.csr, correlationId: randomUUID() });
@@ -95,14 +96,6 @@ export async function startCertificateRenewal(options: CertificateRenewalOptions
   };
 }
 
-function parse(payload: Buffer): unknown {
-  if (payload.length > MAX_REQUEST_BYTES) return undefined;
-  try {
-    return JSON.parse(payload.toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 function requestIdOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || !('requestId' in value)) return undefined;

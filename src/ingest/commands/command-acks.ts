@@ -4,7 +4,7 @@ import { deviceCommandCommands } from '../../commands/device-commands/device-com
 import { AppError, type ErrorCode } from '../../platform/errors';
 import type { EventStore } from '../../platform/event-store/event-store.port';
 import type { Logger } from '../../platform/logger';
-import { mqttSchema } from '../../platform/mqtt/mqtt-schemas';
+import { mqttSchema, readDevicePayload } from '../../platform/mqtt/mqtt-schemas';
 import type { CommandMetrics, IgnoredAckReason } from './command-metrics';
 
 const MAX_ACK_BYTES = 16 * 1024;
@@ -29,15 +29,6 @@ export interface AckHandlerDeps {
 
 export type AckOutcome = { recorded: CommandAnswer['status'] } | { ignored: IgnoredAckReason };
 
-function parse(payload: Buffer): unknown {
-  if (payload.length > MAX_ACK_BYTES) return undefined;
-  try {
-    return JSON.parse(payload.toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Records a device's answer to a command (docs/mqtt.md, Commands). The
  * device is the topic's id — the broker lets a device publish only under
@@ -58,8 +49,9 @@ export function commandAckHandler(deps: AckHandlerDeps): (deviceId: string, comm
     if (!UUID.test(rawCommandId)) return ignore('unknown_command', { deviceId, commandId: rawCommandId });
     const commandId = rawCommandId.toLowerCase();
     const about = { deviceId, commandId };
-    const answer = parse(payload);
-    if (!validate(answer)) return ignore('invalid_payload', { ...about, error: validate.errors?.[0]?.message });
+    const read = readDevicePayload(payload, validate, MAX_ACK_BYTES);
+    if ('error' in read) return ignore('invalid_payload', { ...about, error: read.error });
+    const answer = read.value;
     try {
       const result = await deviceCommandCommands.recordAnswer(deps.store, deviceId, commandId, answer, randomUUID(), deps.now());
       if (result.events.length === 0) return ignore('duplicate', { ...about, status: answer.status });

@@ -7,7 +7,7 @@ import type { Pool } from '../../platform/db/pool';
 import { asWriter } from '../../platform/db/roles';
 import type { EventStore } from '../../platform/event-store/event-store.port';
 import type { Logger } from '../../platform/logger';
-import { mqttSchema } from '../../platform/mqtt/mqtt-schemas';
+import { mqttSchema, readDevicePayload } from '../../platform/mqtt/mqtt-schemas';
 import { deviceIdOf, deviceTopic } from '../../platform/mqtt/topics';
 
 /** Shared subscription of the reported-state reader: several processes split the reports. */
@@ -63,13 +63,9 @@ export async function startReportedStateIngest(options: ReportedStateIngestOptio
 
   const handle = async (deviceId: string, payload: Buffer): Promise<ReportOutcome> => {
     if (payload.length > MAX_CONTENT_BYTES) return 'too_large';
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return 'invalid';
-    }
-    if (!validate(body)) return 'invalid';
+    const read = readDevicePayload(payload, validate, MAX_CONTENT_BYTES);
+    if ('error' in read) return 'invalid';
+    const body = read.value;
     const orgId = await orgOf(deviceId);
     if (orgId === undefined) return 'unknown_device';
     const version = contentVersion(body.state);

@@ -1,4 +1,4 @@
-import { mqttSchema } from './mqtt-schemas';
+import { mqttSchema, readDevicePayload } from './mqtt-schemas';
 import { randomUUID } from 'node:crypto';
 import { deviceHealthStream, type DeviceHealthEvent, type DeviceHealthReported } from '../../commands/device-health/device-health.events';
 import type { EventStore } from '../event-store/event-store.port';
@@ -56,7 +56,7 @@ export class DeviceHealthFeed {
 
   /** The payload as a heartbeat, or undefined when invalid (counted and logged). */
   check(deviceId: string, payload: Buffer | string): Heartbeat | undefined {
-    const parsed = this.parse(payload);
+    const parsed = readDevicePayload(payload, this.validate, MAX_HEARTBEAT_BYTES);
     if (!('error' in parsed)) return parsed.value;
     this.invalidHeartbeats += 1;
     this.log.warn({ deviceId, error: parsed.error }, 'invalid heartbeat ignored');
@@ -96,19 +96,6 @@ export class DeviceHealthFeed {
   /** Resolves when every append started so far has finished. */
   async drain(): Promise<void> {
     while (this.pending.size > 0) await Promise.all(this.pending.values());
-  }
-
-  private parse(payload: Buffer | string): { value: Heartbeat } | { error: string } {
-    if (payload.length > MAX_HEARTBEAT_BYTES) return { error: `larger than ${MAX_HEARTBEAT_BYTES} bytes` };
-    let value: unknown;
-    try {
-      value = JSON.parse(payload.toString());
-    } catch {
-      return { error: 'not JSON' };
-    }
-    if (this.validate(value)) return { value };
-    const first = this.validate.errors?.[0];
-    return { error: `${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}` };
   }
 
   private record(device: DeviceIdentity, event: DeviceHealthEvent, onFailure?: () => void): void {
