@@ -3,6 +3,7 @@ import type { RouteSpec } from '../src/api/route';
 import { pathParams } from '../src/api/router';
 import { API_ROUTES } from '../src/api/routes/index';
 import { SchemaRegistry } from '../src/api/schema-registry';
+import { PROJECTIONS } from '../src/projections/index';
 import type { ProbeFixture } from './support/fixtures/fixture';
 import {
   bodyFor,
@@ -30,6 +31,8 @@ const ROUTES = API_ROUTES.map((route) => ({ name: routeName(route), route }));
 
 /** Values of the wrong type, size or shape for a body property. */
 const WRONG_VALUES: readonly unknown[] = [null, true, -1, 1e308, 0.5, '', 'x'.repeat(5000), '\u0000', [], {}, [null], [{}], { nested: { deeper: [1] } }];
+/** JSON text nested deeper than any recursive step after the edge could follow (JSON.parse itself does not recurse). */
+const DEEP_JSON = `${'{"a":['.repeat(25_000)}1${']}'.repeat(25_000)}`;
 /** Query parameter values a hand-typed URL may carry. */
 const WRONG_QUERY_VALUES: readonly (string | string[])[] = [
   '',
@@ -138,6 +141,8 @@ it.each(ROUTES)('$name answers bad input with a 4xx problem, never a 5xx', async
         const res = await send(api, route, url, org.auth, { ...valid, [name]: value }).query(query);
         sent.push({ what: `body.${name}=${JSON.stringify(value).slice(0, 40)}`, res });
       }
+      const deep = JSON.stringify({ ...valid, [name]: 0 }).replace(`"${name}":0`, `${JSON.stringify(name)}:${DEEP_JSON}`);
+      sent.push({ what: `body.${name}=[[[… 50,000 deep`, res: await rawBody(route, url, { contentType: 'application/json', text: deep }).query(query) });
     }
   }
 
@@ -158,4 +163,12 @@ it.each(ROUTES)('$name answers bad input with a 4xx problem, never a 5xx', async
   expect(sent.map(fault).filter((f) => f !== undefined)).toEqual([]);
   // Not vacuous: bad input was refused somewhere on every route.
   expect(sent.some(({ res }) => res.status >= 400 && res.status < 500)).toBe(true);
+});
+
+// Whatever was accepted above is in the log: every projector must get past it (a value stored but refused by a read model would stop one for good).
+it('leaves every projection following the log to its head', async () => {
+  const head = await api.platform.store.headPosition();
+  const behind = [];
+  for (const { name } of PROJECTIONS) if (!(await api.deps.watcher.waitFor([name], head, 30_000))) behind.push(name);
+  expect(behind).toEqual([]);
 });

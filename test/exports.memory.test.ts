@@ -18,6 +18,8 @@ const HEAP_MB = 128;
 /** Peak growth of heap + buffers allowed while exporting (the archive itself is several times larger). */
 const GROWTH_LIMIT_MB = 16;
 const MB = 1024 * 1024;
+/** Readings per sensor in one seeding transaction (× SENSORS rows). */
+const SEED_ROWS_PER_SENSOR = 5_000;
 const FROM = '2025-06-01T00:00:00.000Z';
 const TO = '2025-06-04T00:00:00.000Z';
 
@@ -39,17 +41,20 @@ beforeAll(async () => {
   const pool = rig.api.platform.pool;
   await pool.query(`SELECT readings_ensure_partition(d::date) FROM generate_series($1::date, $2::date, interval '1 day') AS d`, [FROM, TO]);
   const perSensor = READINGS / SENSORS;
-  // Noisy values, so the archive compresses about as real data does.
-  await asWriter(pool, (tx) =>
-    tx.query(
-      `INSERT INTO readings (org_id, device_id, sensor_id, ts, value, received_at, seq, quality)
-       SELECT $1, $2, s.id, t.ts, random() * 1000, t.ts + interval '1 second', i, 0
-         FROM generate_series(0, $3::bigint - 1) AS i
-        CROSS JOIN LATERAL (SELECT $4::timestamptz + i * $5 * interval '1 millisecond' AS ts) AS t
-        CROSS JOIN unnest($6::uuid[]) AS s(id)`,
-      [org.orgId, deviceId, perSensor, FROM, (Date.parse(TO) - Date.parse(FROM)) / perSensor, sensorIds],
-    ),
-  );
+  // Noisy values, so the archive compresses about as real data does. In short transactions: one holding an
+  // xid for seconds would hold back every event-store reader on this Postgres cluster, other test files' too.
+  for (let first = 0; first < perSensor; first += SEED_ROWS_PER_SENSOR) {
+    await asWriter(pool, (tx) =>
+      tx.query(
+        `INSERT INTO readings (org_id, device_id, sensor_id, ts, value, received_at, seq, quality)
+         SELECT $1, $2, s.id, t.ts, random() * 1000, t.ts + interval '1 second', i, 0
+           FROM generate_series($7::bigint, least($7::bigint + $8, $3::bigint) - 1) AS i
+          CROSS JOIN LATERAL (SELECT $4::timestamptz + i * $5 * interval '1 millisecond' AS ts) AS t
+          CROSS JOIN unnest($6::uuid[]) AS s(id)`,
+        [org.orgId, deviceId, perSensor, FROM, (Date.parse(TO) - Date.parse(FROM)) / perSensor, sensorIds, first, SEED_ROWS_PER_SENSOR],
+      ),
+    );
+  }
 }, 180_000);
 afterAll(async () => {
   await rig?.close();

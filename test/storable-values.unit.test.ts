@@ -1,4 +1,4 @@
-import { storableText, unstorableValue } from '../src/platform/db/storable-values';
+import { MAX_JSON_DEPTH, storableText, unstorableValue } from '../src/platform/db/storable-values';
 
 describe('values Postgres cannot store', () => {
   it('finds U+0000 in a string or a key, and a non-finite number, with its path', () => {
@@ -13,10 +13,15 @@ describe('values Postgres cannot store', () => {
     expect(unstorableValue({ a: [null, true, 1.5, 'text \uFFFD', {}] })).toBeUndefined();
   });
 
-  it('walks nesting deeper than the call stack', () => {
-    let deep: unknown = ['\u0000'];
-    for (let i = 0; i < 100_000; i += 1) deep = [deep];
-    expect(unstorableValue(deep)?.message).toBe('must not contain the character U+0000');
+  it('refuses nesting deeper than MAX_JSON_DEPTH, however deep (no recursion)', () => {
+    const nested = (levels: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i += 1) value = i % 2 === 0 ? [value] : { a: value };
+      return value;
+    };
+    expect(unstorableValue(nested(MAX_JSON_DEPTH))).toBeUndefined();
+    expect(unstorableValue(nested(MAX_JSON_DEPTH + 1))?.message).toBe(`nests deeper than ${MAX_JSON_DEPTH} levels`);
+    expect(unstorableValue(nested(1_000_000))?.message).toBe(`nests deeper than ${MAX_JSON_DEPTH} levels`);
   });
 
   it('shows NUL in kept text as U+FFFD', () => {
