@@ -8,6 +8,7 @@ import { loadOrCreateDeviceCa, type DeviceCa } from '../platform/pki/device-ca';
 import { PROJECTIONS } from '../projections/index';
 import type { ApiDeps } from './api-deps';
 import { createApp } from './app';
+import { answerClientErrors } from './client-errors';
 import { Authenticator } from './auth/authenticator';
 import { resolveJwtSettings } from './auth/jwt-settings';
 import { JwtVerifier } from './auth/jwt-verifier';
@@ -100,6 +101,7 @@ export async function startApi(platform: Platform, log: Logger, ca: DeviceCa, sh
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(platform.config.port, () => resolve(s));
   });
+  answerClientErrors(server);
   log.info({ port: platform.config.port, url: platform.config.publicUrl }, 'API listening');
   return {
     async stop() {
