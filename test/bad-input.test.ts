@@ -153,6 +153,11 @@ it.each(ROUTES)('$name answers bad input with a 4xx problem, never a 5xx', async
     ['Idempotency-Key', 'x'.repeat(1000)],
     ['Idempotency-Key', ''],
     ['Accept', 'application/xml'],
+    ['Last-Event-ID', 'garbage'],
+    ['Last-Event-ID', '99999999999999999999999:99999999999999999999999'],
+    ['Range', 'bytes=999999999999999999999-'],
+    ['Range', 'bytes=5-1'],
+    ['Range', 'lines=1-2'],
   ] as const) {
     const res = await send(api, route, url, org.auth, route.body ? bodyFor(FIXTURES, route) : undefined)
       .query(query)
