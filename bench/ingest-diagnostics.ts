@@ -161,7 +161,7 @@ export async function pipelineCost(workload: Workload, limit: number): Promise<P
     async (batch) => {
       batches += 1;
       sink += batch.copy.byteLength;
-      return { inserted: batch.readingRows, duplicates: 0, committed: [] };
+      return { inserted: batch.readingRows, duplicates: 0, committed: [], refused: [], dropped: 0 };
     },
     () => undefined,
     log,

@@ -245,4 +245,43 @@ describe('MQTT readings', () => {
     expect(res.text).toMatch(/iotplane_ingest_buffered_rows 0/);
     expect(res.text).toMatch(/iotplane_projection_lag_seconds\{projection="sensors"\} 0\n/);
   });
+
+  it('stores the rest of a batch Postgres refuses a reading of, quarantines that one as STORAGE_REFUSED, and goes on', async () => {
+    // Postgres refusing a row: a constraint the readings do not expect, and one on quarantine entries.
+    await api.platform.pool.query('ALTER TABLE readings ADD CONSTRAINT test_refuses_666 CHECK (value <> 666)');
+    await api.platform.pool.query("ALTER TABLE quarantined_readings ADD CONSTRAINT test_refuses_entry CHECK (payload NOT LIKE '%refuse-me%')");
+    try {
+      const [t1, t2] = [minutesAgo(0.03), minutesAgo(0.02)];
+      // humidity has no profile, so 666 passes the platform's checks and reaches the table.
+      const message = { seq: 10, readings: [{ sensor: 'temp', ts: t1, value: 21 }, { sensor: 'humidity', ts: t2, value: 666 }, { sensor: 'humidity', ts: t1, value: 49 }] };
+      const storedOf10 = async () =>
+        (await api.platform.pool.query<{ value: number }>('SELECT value FROM readings WHERE device_id = $1 AND seq = 10 ORDER BY value', [deviceId])).rows.map((r) => r.value);
+      await device.publishAsync(deviceTopic(deviceId, 'readings'), 'not json, refuse-me', { qos: 1 });
+      await device.publishAsync(deviceTopic(deviceId, 'readings'), JSON.stringify(message), { qos: 1 });
+      await waitUntil('seq 10 is confirmed', () => committed().includes(10));
+
+      expect(await storedOf10()).toEqual([21, 49]);
+      const { rows } = await api.platform.pool.query<{ id: string; reason: string; seq: string; sensor_key: string; payload: string; detail: string }>(
+        'SELECT id, reason, seq, sensor_key, payload, detail FROM quarantined_readings WHERE device_id = $1 AND reason = $2',
+        [deviceId, 'STORAGE_REFUSED'],
+      );
+      expect(rows.map((r) => ({ seq: Number(r.seq), key: r.sensor_key, payload: JSON.parse(r.payload) as unknown }))).toEqual([
+        { seq: 10, key: 'humidity', payload: { sensor: 'humidity', ts: `${t2.slice(0, -1)}000Z`, value: 666 } },
+      ]);
+      expect(rows[0]?.detail).toMatch(/^23514 .*test_refuses_666/);
+      const metrics = (await api.http().get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(/iotplane_ingest_quarantined_total\{reason="STORAGE_REFUSED",source="MQTT"\} 1/);
+      expect(metrics).toMatch(/iotplane_ingest_rejected_total\{reason="STORAGE_REFUSED",source="ALL"\} 1/);
+
+      // Once the cause is gone, the entry is released like any other and the reading stored with its time.
+      await api.platform.pool.query('ALTER TABLE readings DROP CONSTRAINT test_refuses_666');
+      const id = rows[0]?.id ?? '';
+      await api.http().post(`/api/v1/admin/quarantine/${id}/release`).set('Authorization', org.auth).expect(200);
+      const released = await api.platform.pool.query<{ ts: Date }>('SELECT ts FROM readings WHERE device_id = $1 AND value = 666', [deviceId]);
+      expect(released.rows.map((r) => r.ts.toISOString())).toEqual([t2]);
+    } finally {
+      await api.platform.pool.query('ALTER TABLE readings DROP CONSTRAINT IF EXISTS test_refuses_666');
+      await api.platform.pool.query('ALTER TABLE quarantined_readings DROP CONSTRAINT IF EXISTS test_refuses_entry');
+    }
+  });
 });

@@ -138,7 +138,7 @@ describe('batching', () => {
         throw new Error('database unavailable');
       }
       written.push(batch.readingRows);
-      return { inserted: batch.readingRows, duplicates: 0, committed: [] };
+      return { inserted: batch.readingRows, duplicates: 0, committed: [], refused: [], dropped: 0 };
     };
     const reports: BatchReport[] = [];
     const { log } = capturedLogger('silent');

@@ -13,6 +13,12 @@ const PREFIX_BYTES = 2 + 3 * (4 + 16);
 /** A row with a sequence number: prefix, ts, value, received_at, seq (8 + 4 each) and quality (2 + 4). */
 const MAX_ROW_BYTES = PREFIX_BYTES + 4 * 12 + 6;
 
+/** A row read back: what it stores (for a row Postgres refused, to quarantine it). */
+export interface DecodedRow extends RowOwner, RowReading {
+  readonly receivedMicros: number;
+  readonly seq: number | null;
+}
+
 /** Whose reading a row is; a sensor directory entry. */
 export interface RowOwner {
   readonly orgId: string;
@@ -97,6 +103,29 @@ export class CopyRows {
     this.used += other.used;
   }
 
+  /** A CopyRows holding these rows (slices of another's `rows()`). */
+  static of(rows: readonly Buffer[]): CopyRows {
+    const copy = new CopyRows();
+    for (const row of rows) {
+      copy.reserve(row.length);
+      copy.buffer.set(row, copy.used);
+      copy.used += row.length;
+    }
+    return copy;
+  }
+
+  /** Each row's bytes, found by reading the field lengths (views into this buffer: rare path, a refused batch). */
+  rows(): Buffer[] {
+    const rows: Buffer[] = [];
+    for (let start = 0; start < this.used; ) {
+      let at = start + 2;
+      for (let field = this.view.getInt16(start); field > 0; field -= 1) at += 4 + Math.max(0, this.view.getInt32(at));
+      rows.push(this.buffer.subarray(start, at));
+      start = at;
+    }
+    return rows;
+  }
+
   /** Bytes of rows (without the format's header and trailer). */
   get byteLength(): number {
     return this.used;
@@ -127,4 +156,28 @@ function writeInt64(v: DataView, at: number, value: number): number {
   v.setInt32(at + 4, high);
   v.setUint32(at + 8, value - high * TWO_32);
   return at + 12;
+}
+
+function uuidText(row: Buffer, at: number): string {
+  const hex = row.toString('hex', at, at + 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The bigint field at `at` (its length before it). */
+function readInt64(v: DataView, at: number): number {
+  return v.getInt32(at + 4) * TWO_32 + v.getUint32(at + 8);
+}
+
+/** A row as `append` wrote it, read back. */
+export function decodeRow(row: Buffer): DecodedRow {
+  const v = viewOf(row);
+  let at = PREFIX_BYTES;
+  const tsMicros = readInt64(v, at) + PG_EPOCH_MICROS;
+  const value = v.getFloat64(at + 16);
+  at += 24;
+  const receivedMicros = readInt64(v, at) + PG_EPOCH_MICROS;
+  at += 12;
+  const seq = v.getInt32(at) === -1 ? null : readInt64(v, at);
+  at += seq === null ? 4 : 12;
+  return { orgId: uuidText(row, 6), deviceId: uuidText(row, 26), sensorId: uuidText(row, 46), tsMicros, value, quality: v.getInt16(at + 4), receivedMicros, seq };
 }

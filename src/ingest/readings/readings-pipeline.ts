@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { IngestMetrics } from './ingest-metrics';
-import type { QuarantineReason, RejectionReason } from './quarantine-reasons';
+import { quarantineId, type QuarantineReason, type RejectionReason } from './quarantine-reasons';
 import { qualityName } from './reading-quality';
 import { checkReading, type CheckFailure, type TimeWindow } from './reading-checks';
 import type { ReadingsBatcher } from './readings-batcher';
@@ -48,10 +47,6 @@ export type ReadingObserver = (sensor: SensorEntry, reading: DeviceReading) => v
 const WHOLE_MESSAGE_REASONS: readonly string[] = ['INVALID_JSON', 'INVALID_PAYLOAD'] satisfies QuarantineReason[];
 
 /** Deterministic, so a message delivered twice is quarantined once. */
-function quarantineId(...parts: readonly (string | number | null)[]): string {
-  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
 
 /** A decoded reading as its message carried it (the compact form's readings get their own ts). */
 function readingJson(reading: DeviceReading): string {

@@ -40,14 +40,17 @@ export async function startReadingsService(deps: ReadingsServiceDeps): Promise<R
   const watcher = new CheckpointWatcher(deps.pool, deps.databaseUrl, PROJECTIONS);
   const directory = new SensorDirectory(deps.pool, deps.store, watcher, deps.log, deps.config.readingsRetentionDays);
   await directory.start();
-  const writer = new ReadingsWriter(deps.pool);
+  const writer = new ReadingsWriter(deps.pool, deps.log);
   const listeners: ((report: BatchReport) => void)[] = [];
   const batcher = new ReadingsBatcher(
     (batch) => writer.write(batch),
     (report) => {
       metrics.batchRows.observe(report.rows);
       metrics.batchSeconds.observe(report.seconds);
-      if (report.result.duplicates > 0) metrics.readings.inc({ outcome: 'duplicate', source: 'ALL' }, report.result.duplicates);
+      const { duplicates, refused, dropped } = report.result;
+      if (duplicates > 0) metrics.readings.inc({ outcome: 'duplicate', source: 'ALL' }, duplicates);
+      for (const entry of refused) metrics.quarantined.inc({ reason: entry.reason, source: entry.source });
+      if (dropped > 0) metrics.rejected.inc({ reason: 'STORAGE_REFUSED', source: 'ALL' }, dropped);
       for (const listener of listeners) listener(report);
     },
     deps.log,

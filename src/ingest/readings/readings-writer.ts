@@ -2,7 +2,9 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pool, PoolClient } from '../../platform/db/pool';
-import { WRITER_ROLE } from '../../platform/db/roles';
+import { asWriter, WRITER_ROLE } from '../../platform/db/roles';
+import type { Logger } from '../../platform/logger';
+import { isRefusedData, writeRefusedBatch, type RefusedBatchDeps } from './refused-batch';
 import { storableText } from '../../platform/db/storable-values';
 import { CopyRows } from './copy-rows';
 import { MessageSequences } from './message-sequences';
@@ -42,6 +44,10 @@ export interface WriteResult {
   readonly duplicates: number;
   /** Devices whose confirmed sequence number moved, with the new value. */
   readonly committed: readonly { readonly deviceId: string; readonly seq: number }[];
+  /** Readings Postgres refused, quarantined as STORAGE_REFUSED instead (src/ingest/readings/refused-batch.ts). */
+  readonly refused: readonly QuarantineRow[];
+  /** Quarantine entries Postgres refused too: logged in full and dropped. */
+  readonly dropped: number;
 }
 
 export function emptyBatch(): ReadingsBatch {
@@ -73,10 +79,38 @@ function isNoPartition(error: unknown): boolean {
 export class ReadingsWriter {
   private readonly partitions = new Set<number>();
 
-  constructor(private readonly pool: Pool) {}
+  private readonly refusals: RefusedBatchDeps;
 
+  constructor(
+    private readonly pool: Pool,
+    log: Logger,
+  ) {
+    this.refusals = {
+      log,
+      transaction: (batch, deduplicate) => this.transaction(batch, deduplicate),
+      sensorKeys: async (ids) => {
+        const { rows } = await asWriter(pool, (tx) => tx.query<{ id: string; key: string }>('SELECT id, key FROM sensors WHERE id = ANY($1::uuid[])', [ids]));
+        return new Map(rows.map((row) => [row.id, row.key]));
+      },
+    };
+  }
+
+  /**
+   * The batch in one transaction; when Postgres refuses its data (not the
+   * connection), row by row as far as needed (`writeRefusedBatch`). Other
+   * errors are the caller's to retry.
+   */
   async write(batch: ReadingsBatch): Promise<WriteResult> {
     await this.ensurePartitions(batch.days);
+    try {
+      return await this.writeWhole(batch);
+    } catch (error) {
+      if (isRefusedData(error)) return writeRefusedBatch(this.refusals, batch);
+      throw error;
+    }
+  }
+
+  private async writeWhole(batch: ReadingsBatch): Promise<WriteResult> {
     try {
       return await this.transaction(batch, false);
     } catch (error) {
@@ -117,7 +151,7 @@ export class ReadingsWriter {
         committed = rows.map((row) => ({ deviceId: row.device_id, seq: row.committed_seq }));
       }
       await client.query('COMMIT');
-      return { inserted, duplicates: batch.readingRows - inserted, committed };
+      return { inserted, duplicates: batch.readingRows - inserted, committed, refused: [], dropped: 0 };
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
         broken = rollbackError as Error;
