@@ -273,10 +273,17 @@ describe('MQTT readings', () => {
       expect(metrics).toMatch(/iotplane_ingest_quarantined_total\{reason="STORAGE_REFUSED",source="MQTT"\} 1/);
       expect(metrics).toMatch(/iotplane_ingest_rejected_total\{reason="STORAGE_REFUSED",source="ALL"\} 1/);
 
+      // Released while the cause remains: refused back to the caller, nothing stored, no new entry.
+      const id = rows[0]?.id ?? '';
+      const release = () => api.http().post(`/api/v1/admin/quarantine/${id}/release`).set('Authorization', org.auth);
+      const early = await release().expect(422);
+      expect(early.body).toMatchObject({ code: 'QUARANTINE_STILL_FAILING', reason: 'STORAGE_REFUSED' });
+      const entries = await api.platform.pool.query('SELECT 1 FROM quarantined_readings WHERE reason = $1', ['STORAGE_REFUSED']);
+      expect(entries.rowCount).toBe(1);
+
       // Once the cause is gone, the entry is released like any other and the reading stored with its time.
       await api.platform.pool.query('ALTER TABLE readings DROP CONSTRAINT test_refuses_666');
-      const id = rows[0]?.id ?? '';
-      await api.http().post(`/api/v1/admin/quarantine/${id}/release`).set('Authorization', org.auth).expect(200);
+      await release().expect(200);
       const released = await api.platform.pool.query<{ ts: Date }>('SELECT ts FROM readings WHERE device_id = $1 AND value = 666', [deviceId]);
       expect(released.rows.map((r) => r.ts.toISOString())).toEqual([t2]);
     } finally {

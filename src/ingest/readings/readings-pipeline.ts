@@ -4,6 +4,7 @@ import { qualityName } from './reading-quality';
 import { checkReading, type CheckFailure, type TimeWindow } from './reading-checks';
 import type { ReadingsBatcher } from './readings-batcher';
 import { decodeReadingItem, decodeReadingsMessage, type DecodedMessage, type DeviceReading, type ItemOutcome } from './readings-message';
+import { isRefusedData } from './refused-batch';
 import { untilItSucceeds } from './retry';
 import type { Logger } from '../../platform/logger';
 import { dayOf, emptyBatch, type QuarantineRow, type ReadingsBatch } from './readings-writer';
@@ -91,6 +92,8 @@ export class ReadingsPipeline {
   constructor(
     private readonly directory: SensorDirectory,
     private readonly batcher: ReadingsBatcher,
+    /** Writes a released entry in a transaction of its own, throwing what Postgres refuses (`ReadingsWriter.writeOrThrow`). */
+    private readonly writeReleased: (part: ReadingsBatch) => Promise<unknown>,
     private readonly metrics: IngestMetrics,
     private readonly windows: PipelineWindows,
     private readonly log: Logger,
@@ -241,7 +244,14 @@ export class ReadingsPipeline {
       if (failure) return failure;
       if (item.ok && sensor) store(part, sensor, item.reading, received, null);
     }
-    await this.batcher.submit(part);
+    // Alone, not through the batcher: what Postgres refuses goes back to whoever released it, not into a new entry.
+    try {
+      await this.writeReleased(part);
+    } catch (error) {
+      if (!isRefusedData(error)) throw error;
+      const code = (error as { code?: string }).code ?? '';
+      return { reason: 'STORAGE_REFUSED', detail: `${code} ${(error as Error).message}` };
+    }
     this.count(part, 'HTTP');
     return undefined;
   }

@@ -57,7 +57,7 @@ export async function startReadingsService(deps: ReadingsServiceDeps): Promise<R
     { batchRows: ingest.batchRows, flushMs: ingest.flushMs, writers: ingest.writers, maxBufferedRows: ingest.maxBufferedRows },
   );
   const hours = 3_600_000;
-  const pipeline = new ReadingsPipeline(directory, batcher, metrics, {
+  const pipeline = new ReadingsPipeline(directory, batcher, (part) => writer.writeOrThrow(part), metrics, {
     live: { maxFutureMs: ingest.maxFutureSeconds * 1000, maxAgeMs: ingest.maxAgeHours * hours },
     backfill: { maxFutureMs: ingest.maxFutureSeconds * 1000, maxAgeMs: ingest.backfillDays * 24 * hours },
   }, deps.log);

@@ -110,6 +110,12 @@ export class ReadingsWriter {
     }
   }
 
+  /** The batch in one transaction, or the error: for a released quarantine entry, whose refusal goes back to the caller. */
+  async writeOrThrow(batch: ReadingsBatch): Promise<WriteResult> {
+    await this.ensurePartitions(batch.days);
+    return this.writeWhole(batch);
+  }
+
   private async writeWhole(batch: ReadingsBatch): Promise<WriteResult> {
     try {
       return await this.transaction(batch, false);
