@@ -281,6 +281,13 @@ describe('MQTT readings', () => {
       const entries = await api.platform.pool.query('SELECT 1 FROM quarantined_readings WHERE reason = $1', ['STORAGE_REFUSED']);
       expect(entries.rowCount).toBe(1);
 
+      // The HTTP door says so too: an item Postgres refuses is answered as quarantined, not accepted.
+      const viaHttp = await batch({ readings: [{ sensorId: tempId, ts: minutesAgo(0.01), value: 22 }, { deviceId, sensor: 'humidity', ts: minutesAgo(0.01), value: 666 }] });
+      expect({ status: viaHttp.status, body: viaHttp.body as unknown }).toMatchObject({
+        status: 202,
+        body: { accepted: 1, quarantined: 1, rejected: 0, items: [{ index: 1, outcome: 'quarantined', reason: 'STORAGE_REFUSED', quarantineId: expect.any(String) }] },
+      });
+
       // Once the cause is gone, the entry is released like any other and the reading stored with its time.
       await api.platform.pool.query('ALTER TABLE readings DROP CONSTRAINT test_refuses_666');
       await release().expect(200);

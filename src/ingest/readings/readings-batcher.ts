@@ -24,7 +24,7 @@ export interface BatchReport {
 interface Pending {
   batch: ReadingsBatch;
   rows: number;
-  waiters: (() => void)[];
+  waiters: ((result: WriteResult) => void)[];
   timer: NodeJS.Timeout | undefined;
   /** Old enough to go, waiting for a free writer. */
   due: boolean;
@@ -97,9 +97,9 @@ export class ReadingsBatcher {
   }
 
   /** Resolves when the open batch (what was appended so far and is appended until it closes) has committed. */
-  private committed(): Promise<void> {
+  private committed(): Promise<WriteResult> {
     const pending = this.pending();
-    return new Promise<void>((resolve) => pending.waiters.push(resolve));
+    return new Promise<WriteResult>((resolve) => pending.waiters.push(resolve));
   }
 
   /** Accounts for rows appended to the open batch, `reserved` of them reserved before. */
@@ -110,8 +110,8 @@ export class ReadingsBatcher {
     if (pending.rows >= this.options.batchRows) this.close();
   }
 
-  /** Adds a part built elsewhere to the open batch; resolves when the transaction holding it has committed. */
-  submit(part: ReadingsBatch, reserved = 0): Promise<void> {
+  /** Adds a part built elsewhere to the open batch; resolves with the result of the transaction holding it once committed. */
+  submit(part: ReadingsBatch, reserved = 0): Promise<WriteResult> {
     if (this.stopped) {
       this.unreserve(reserved);
       return Promise.reject(new Error('the readings pipeline is stopped'));
@@ -182,7 +182,7 @@ export class ReadingsBatcher {
       (error, attempt, retryInMs) => this.log.warn({ err: error, attempt, rows: pending.rows, retryInMs }, 'readings batch not written; retrying'),
     );
     this.onWritten({ rows: pending.rows, seconds: Number(process.hrtime.bigint() - started) / 1e9, result });
-    for (const resolve of pending.waiters) resolve();
+    for (const resolve of pending.waiters) resolve(result);
   }
 
   private wake(): void {

@@ -4,7 +4,7 @@ import { qualityName } from './reading-quality';
 import { checkReading, type CheckFailure, type TimeWindow } from './reading-checks';
 import type { ReadingsBatcher } from './readings-batcher';
 import { decodeReadingItem, decodeReadingsMessage, type DecodedMessage, type DeviceReading, type ItemOutcome } from './readings-message';
-import { isRefusedData } from './refused-batch';
+import { isRefusedData, microsText } from './refused-batch';
 import { untilItSucceeds } from './retry';
 import type { Logger } from '../../platform/logger';
 import { dayOf, emptyBatch, type QuarantineRow, type ReadingsBatch } from './readings-writer';
@@ -192,6 +192,8 @@ export class ReadingsPipeline {
     const received = receivedAt(at);
     const part = emptyBatch();
     const outcomes: HttpItemOutcome[] = [];
+    /** Where each stored item's outcome is, by sensor and time: how a reading Postgres refused is found again. */
+    const stored = new Map<string, number>();
     for (const [index, item] of items.entries()) {
       const raw = JSON.stringify(item);
       const resolved = await this.resolveHttpItem(orgId, item);
@@ -210,11 +212,18 @@ export class ReadingsPipeline {
       } else if (decoded.ok && resolved.sensor) {
         store(part, resolved.sensor, decoded.reading, received, null);
         this.observer?.(resolved.sensor, decoded.reading);
+        stored.set(`${resolved.sensor.sensorId} ${microsText(decoded.reading.tsMicros)}`, outcomes.length);
         outcomes.push({ index, outcome: 'accepted' });
       }
     }
     this.count(part, 'HTTP');
-    await this.batcher.submit(part);
+    const { refused } = await this.batcher.submit(part);
+    // Refused by Postgres after the checks passed (refused-batch.ts): quarantined, and said so.
+    for (const entry of refused) {
+      const at = stored.get(`${entry.sensorId ?? ''} ${(JSON.parse(entry.payload) as { ts: string }).ts}`);
+      const outcome = at === undefined ? undefined : outcomes[at];
+      if (at !== undefined && outcome) outcomes[at] = { index: outcome.index, outcome: 'quarantined', reason: entry.reason, detail: entry.detail, quarantineId: entry.id };
+    }
     return outcomes;
   }
 

@@ -28,8 +28,8 @@ function part(copy: CopyRows, readingRows: number, quarantine: QuarantineRow[], 
   return { copy, readingRows, days: new Set(), quarantine, sequences };
 }
 
-/** Unix microseconds as RFC 3339 text with all six fraction digits. */
-function microsText(micros: number): string {
+/** Unix microseconds as RFC 3339 text with all six fraction digits (a refused reading's `ts` in its entry). */
+export function microsText(micros: number): string {
   const ms = Math.floor(micros / 1000);
   return `${new Date(ms).toISOString().slice(0, -1)}${String(micros - ms * 1000).padStart(3, '0')}Z`;
 }
