@@ -192,8 +192,8 @@ export class ReadingsPipeline {
     const received = receivedAt(at);
     const part = emptyBatch();
     const outcomes: HttpItemOutcome[] = [];
-    /** Where each stored item's outcome is, by sensor and time: how a reading Postgres refused is found again. */
-    const stored = new Map<string, number>();
+    /** Each stored item's outcome, sensor and time: how a reading Postgres refused is found again. */
+    const stored: { at: number; sensorId: string; tsMicros: number }[] = [];
     for (const [index, item] of items.entries()) {
       const raw = JSON.stringify(item);
       const resolved = await this.resolveHttpItem(orgId, item);
@@ -212,17 +212,19 @@ export class ReadingsPipeline {
       } else if (decoded.ok && resolved.sensor) {
         store(part, resolved.sensor, decoded.reading, received, null);
         this.observer?.(resolved.sensor, decoded.reading);
-        stored.set(`${resolved.sensor.sensorId} ${microsText(decoded.reading.tsMicros)}`, outcomes.length);
+        stored.push({ at: outcomes.length, sensorId: resolved.sensor.sensorId, tsMicros: decoded.reading.tsMicros });
         outcomes.push({ index, outcome: 'accepted' });
       }
     }
     this.count(part, 'HTTP');
     const { refused } = await this.batcher.submit(part);
+    if (refused.length === 0) return outcomes;
     // Refused by Postgres after the checks passed (refused-batch.ts): quarantined, and said so.
-    for (const entry of refused) {
-      const at = stored.get(`${entry.sensorId ?? ''} ${(JSON.parse(entry.payload) as { ts: string }).ts}`);
-      const outcome = at === undefined ? undefined : outcomes[at];
-      if (at !== undefined && outcome) outcomes[at] = { index: outcome.index, outcome: 'quarantined', reason: entry.reason, detail: entry.detail, quarantineId: entry.id };
+    const entries = new Map(refused.map((entry) => [`${entry.sensorId ?? ''} ${(JSON.parse(entry.payload) as { ts: string }).ts}`, entry]));
+    for (const { at, sensorId, tsMicros } of stored) {
+      const entry = entries.get(`${sensorId} ${microsText(tsMicros)}`);
+      const outcome = outcomes[at];
+      if (entry && outcome) outcomes[at] = { index: outcome.index, outcome: 'quarantined', reason: entry.reason, detail: entry.detail, quarantineId: entry.id };
     }
     return outcomes;
   }
