@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { deviceHealthStream } from '../src/commands/device-health/device-health.events';
 import type { EventStore, RecordedEvent } from '../src/platform/event-store/event-store.port';
+import { MAX_PUBLISH_BYTES } from '../src/platform/mqtt/broker-access';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../src/platform/mqtt/embedded-broker';
 import { startPlatformBroker } from '../src/platform/mqtt/embedded-broker.wiring';
 import { connectInternalClient } from '../src/platform/mqtt/internal-client';
@@ -196,6 +197,16 @@ describe('embedded MQTT broker', () => {
       expect([...ingested, ...observed].filter((m) => m.payload === marker)).toEqual([]);
       expect(broker.stats().deniedPublishes - denied).toBe(3);
       expect(client.connected).toBe(true);
+    });
+
+    it('disconnects a device that sends a message over the packet limit, as Mosquitto does, and forwards none of it', async () => {
+      const { device: sensor, client } = await device();
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      const huge = `{"seq": 1, "pad": "${'x'.repeat(MAX_PUBLISH_BYTES)}"}`;
+      client.publish(deviceTopic(sensor.deviceId, 'readings'), huge, { qos: 1 });
+      await closed;
+      await sleep(SILENCE_MS);
+      expect(ingested.filter((m) => m.payload.length > MAX_PUBLISH_BYTES)).toEqual([]);
     });
 
     it("refuses subscriptions to another device's topics and to wildcards", async () => {

@@ -1,6 +1,7 @@
 import type { AedesOptions, AedesPublishPacket, AuthenticateError, AuthErrorCode, Client, PublishPacket } from 'aedes';
 import type { Logger } from '../logger';
 import { identify } from './broker-identity';
+import { DEFAULT_MOSQUITTO_LIMITS } from './mosquitto-config';
 import type { BrokerSessions } from './broker-sessions';
 import type { RevokedSerials } from './revocations';
 import { parseShare, type SharedSubscriptions } from './shared-subscriptions';
@@ -31,6 +32,8 @@ const NOT_AUTHORIZED: AuthErrorCode = 5;
 const SERVER_UNAVAILABLE: AuthErrorCode = 3;
 /** What the platform keeps retained for a device: its desired state and its confirmed readings sequence number. */
 const RETAINED = /^devices\/[^/+#]+\/(desired|readings\/committed)$/;
+/** Mosquitto's `max_packet_size` as the platform configures it: a larger message disconnects its sender on either broker. */
+export const MAX_PUBLISH_BYTES = DEFAULT_MOSQUITTO_LIMITS.maxPacketBytes;
 
 export function createAccessControl(deps: AccessDependencies): AccessControl {
   const { sessions, revoked, shares, log } = deps;
@@ -70,6 +73,10 @@ export function createAccessControl(deps: AccessDependencies): AccessControl {
       authorizePublish(client, packet, done) {
         // A will left from an earlier broker instance has no session to judge it by.
         if (client === null) return done(new Error('no session'));
+        if (packet.payload.length > MAX_PUBLISH_BYTES) {
+          log.warn({ clientId: client.id, topic: packet.topic, bytes: packet.payload.length }, 'mqtt publish too large; disconnecting its sender');
+          return done(new Error(`a message of ${packet.payload.length} bytes is over the ${MAX_PUBLISH_BYTES}-byte limit`));
+        }
         const identity = sessions.identity(client);
         if (identity === undefined) drop(client, packet, 'no authenticated session');
         else if (packet.topic.startsWith('$')) drop(client, packet, 'reserved topic');
