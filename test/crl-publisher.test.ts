@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { deviceCertificatesStream } from '../src/commands/device-certificates/device-certificate.events';
+import { normalizeSerial } from '../src/platform/mqtt/broker-identity';
 import { startCrlPublisher, type CrlPublisher, type CrlPublisherOptions } from '../src/platform/mqtt/crl-publisher';
 import { loadOrCreateDeviceCa, type DeviceCa } from '../src/platform/pki/device-ca';
 import { x509 } from '../src/platform/pki/keys';
@@ -68,8 +69,9 @@ function crlOf(file: string): x509.X509Crl {
   return new x509.X509Crl(readFileSync(file, 'utf8'));
 }
 
+/** By value, as the broker compares serials: a serial whose first byte is 00 is listed without it. */
 function entry(crl: x509.X509Crl, serialNumber: string): x509.X509CrlEntry | undefined {
-  return crl.entries.find((e) => e.serialNumber.toLowerCase() === serialNumber.toLowerCase());
+  return crl.entries.find((e) => normalizeSerial(e.serialNumber) === normalizeSerial(serialNumber));
 }
 
 /** The CRL number extension is a short DER INTEGER: tag, length, big-endian bytes. */

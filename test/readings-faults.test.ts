@@ -407,7 +407,11 @@ describeIfMosquitto(`readings ingest under faults: sent = stored + quarantined +
       await broker.start();
 
       // The device reconnects and resends seq 4, which it still keeps; it is a duplicate now.
-      await waitUntil('the device resent seq 4', () => device.connected && device.resent > resentBefore, 15_000);
+      // Failed once in a loaded CI run without saying why: the failure now carries the device's and the broker's state.
+      await waitUntil('the device resent seq 4', () => device.connected && device.resent > resentBefore, 15_000).catch((error: Error) => {
+        const state = { connected: device.connected, connects: device.connects, resent: device.resent, resentBefore, unconfirmed: device.unconfirmed, confirmed: device.confirmed, lastError: device.lastError };
+        throw new Error(`${error.message}: ${JSON.stringify(state)}\nbroker output:\n${broker?.output().slice(-3000) ?? ''}`);
+      });
       await waitUntil('the ingest is back', () => ingester.clients.every((c) => c.connected), 15_000);
       await sleep(3 * RESEND_AFTER_MS);
       const state = { committedSeq: await committed(), deviceConfirmed: device.confirmed, deviceKeeps: device.unconfirmed };
