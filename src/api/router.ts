@@ -172,7 +172,7 @@ function validateBody(route: RouteSpec, deps: ApiDeps, req: Request): unknown {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
   }
   const body: unknown = req.body;
-  // U+0000 first, whatever the schema says of the string; non-finite numbers after it, which names the field's type where it has one.
+  // U+0000 and nesting first, whatever the schema says; non-finite numbers after it, which names the field's type where it has one.
   const nul = unstorableValue(body, { nonFinite: 'allowed' });
   const errors = nul ? [nul] : deps.schemas.validateBody(route.body, body);
   const nonFinite = errors.length === 0 && !route.handlesNonFiniteNumbers ? unstorableValue(body) : undefined;

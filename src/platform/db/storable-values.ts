@@ -22,7 +22,7 @@ export function unstorableValue(value: unknown, options: { readonly nonFinite?: 
   const pending: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { value: item, path, depth } = next;
-    if (depth > MAX_JSON_DEPTH) return { path, message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+    if (depth > MAX_JSON_DEPTH) return { path: path || '/', message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
     if (typeof item === 'string') {
       if (item.includes(NUL)) return { path: path || '/', message: 'must not contain the character U+0000' };
     } else if (typeof item === 'number') {

@@ -37,7 +37,7 @@ export type DevicePayload<T> = { readonly value: T } | { readonly error: string;
 /**
  * A device's JSON payload, read and checked in the one order every topic
  * uses: its size, JSON, what Postgres can store (no U+0000 in a string, no
- * number beyond a double; docs/mqtt.md), then the topic's schema. `parsed`
+ * number beyond a double, at most 64 levels deep; docs/mqtt.md), then the topic's schema. `parsed`
  * is what was read when only the checks after JSON failed.
  */
 export function readDevicePayload<T>(payload: Buffer | string, validate: ValidateFunction<T>, maxBytes: number): DevicePayload<T> {
