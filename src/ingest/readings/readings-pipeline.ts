@@ -4,7 +4,7 @@ import { qualityName } from './reading-quality';
 import { checkReading, type CheckFailure, type TimeWindow } from './reading-checks';
 import type { ReadingsBatcher } from './readings-batcher';
 import { decodeReadingItem, decodeReadingsMessage, type DecodedMessage, type DeviceReading, type ItemOutcome } from './readings-message';
-import { isRefusedData, microsText } from './refused-batch';
+import { isRefusedData, microsText, refusalDetail } from './refused-batch';
 import { untilItSucceeds } from './retry';
 import type { Logger } from '../../platform/logger';
 import { dayOf, emptyBatch, type QuarantineRow, type ReadingsBatch } from './readings-writer';
@@ -260,8 +260,7 @@ export class ReadingsPipeline {
       await this.writeReleased(part);
     } catch (error) {
       if (!isRefusedData(error)) throw error;
-      const code = (error as { code?: string }).code ?? '';
-      return { reason: 'STORAGE_REFUSED', detail: `${code} ${(error as Error).message}` };
+      return { reason: 'STORAGE_REFUSED', detail: refusalDetail(error) };
     }
     this.count(part, 'HTTP');
     return undefined;

@@ -16,6 +16,12 @@ export function isRefusedData(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23')) && code !== '23505';
 }
 
+/** What a STORAGE_REFUSED entry or release failure says: the SQLSTATE and Postgres' message. */
+export function refusalDetail(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return `${typeof code === 'string' ? code : ''} ${(error as Error).message}`.trim();
+}
+
 export interface RefusedBatchDeps {
   /** One transaction of the writer (readings through the de-duplicating path when asked, quarantine, sequence numbers). */
   transaction(batch: ReadingsBatch, deduplicate: boolean): Promise<WriteResult>;
@@ -99,7 +105,6 @@ async function quarantineEntries(deps: RefusedBatchDeps, refused: readonly { row
     const sensor = keys.get(reading.sensorId) ?? null;
     const ts = microsText(reading.tsMicros);
     const payload = JSON.stringify({ sensor, ts, value: reading.value, ...(reading.quality === 0 ? {} : { quality: qualityName(reading.quality) }) });
-    const code = (error as { code?: string }).code ?? '';
     return {
       id: quarantineId(reading.deviceId, reading.seq, reading.sensorId, ts),
       orgId: reading.orgId,
@@ -107,7 +112,7 @@ async function quarantineEntries(deps: RefusedBatchDeps, refused: readonly { row
       sensorKey: sensor,
       sensorId: reading.sensorId,
       reason: 'STORAGE_REFUSED',
-      detail: `${code} ${error.message}`.trim(),
+      detail: refusalDetail(error),
       source: reading.seq === null ? 'HTTP' : 'MQTT',
       seq: reading.seq,
       payload,
