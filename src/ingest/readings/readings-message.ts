@@ -2,6 +2,7 @@ import { dateTimeMicros } from '../../platform/mqtt/date-time-format';
 import { mqttSchema } from '../../platform/mqtt/mqtt-schemas';
 import type { QuarantineReason } from './quarantine-reasons';
 import { qualityCode, type Quality } from './reading-quality';
+import { scanReadingsMessage } from './readings-scanner';
 
 /** One reading as a device names it: by its sensor key. */
 export interface DeviceReading {
@@ -96,14 +97,24 @@ function decodeCompact(message: CompactMessage): ItemOutcome[] {
 /**
  * A readings message (schemas/mqtt/readings.json, or the compact form of
  * readings-compact.json, told apart by its `values` field) decoded into
- * readings. The whole schema is checked first (the fast path); only when it
- * fails is the message taken apart, so a valid envelope keeps its good
- * readings and quarantines the bad ones one by one.
+ * readings. A valid message of the full form is read by the scanner
+ * (readings-scanner.ts); anything it does not take goes the general way:
+ * JSON.parse, then the whole schema, and only when that fails is the
+ * message taken apart, so a valid envelope keeps its good readings and
+ * quarantines the bad ones one by one.
  */
 export function decodeReadingsMessage(payload: Buffer | string): DecodedMessage {
+  const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+  const scanned = scanReadingsMessage(text);
+  if (scanned) return { ok: true, seq: scanned.seq, items: scanned.items };
+  return parseReadingsMessage(text);
+}
+
+/** The general way of decodeReadingsMessage, which gives the same answer for whatever the scanner takes (exported for the test that says so). */
+export function parseReadingsMessage(text: string): DecodedMessage {
   let message: unknown;
   try {
-    message = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+    message = JSON.parse(text);
   } catch (error) {
     return { ok: false, seq: undefined, reason: 'INVALID_JSON', detail: (error as Error).message };
   }
