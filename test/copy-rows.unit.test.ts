@@ -28,4 +28,21 @@ describe('binary COPY rows', () => {
     expect(part.rows().map((row) => decodeRow(row).sensorId)).toEqual([other.sensorId, owner.sensorId]);
     expect(Buffer.concat(part.chunks()).subarray(0, 11).toString('latin1')).toBe('PGCOPY\n\xff\r\n\0');
   });
+
+  it('reuses a released buffer for the next rows, starting empty, and refuses use after release', () => {
+    const first = new CopyRows();
+    for (let i = 0; i < 5000; i += 1) first.append(owner, { tsMicros: i, value: i, quality: 0 }, 0, i);
+    const firstBuffer = first.chunks()[1]?.buffer;
+    first.release();
+    expect(() => first.chunks()).toThrow(/released/);
+    expect(() => first.rows()).toThrow(/released/);
+    expect(() => first.append(owner, { tsMicros: 0, value: 0, quality: 0 }, 0, null)).toThrow(/released/);
+    first.release(); // twice is harmless
+
+    const next = new CopyRows();
+    expect(next.byteLength).toBe(0);
+    next.append(other, written[1]?.reading ?? { tsMicros: 0, value: 0, quality: 0 }, 0, null);
+    expect(next.chunks()[1]?.buffer).toBe(firstBuffer);
+    expect(next.rows().map((row) => decodeRow(row).sensorId)).toEqual([other.sensorId]);
+  });
 });

@@ -1,4 +1,10 @@
 const INITIAL_BYTES = 1 << 18;
+/** Buffers kept for reuse, and the largest one kept (a batch of the default 10,000 rows fills 1.2 MB). */
+const SPARE_BUFFERS = 4;
+const MAX_SPARE_BYTES = 1 << 23;
+const spares: Buffer[] = [];
+/** What a released CopyRows holds: any use after release throws rather than send nothing. */
+const RELEASED = Buffer.alloc(0);
 /** Postgres' epoch (2000-01-01 UTC) in Unix microseconds. */
 const PG_EPOCH_MICROS = Date.UTC(2000, 0, 1) * 1000;
 const TWO_32 = 2 ** 32;
@@ -69,9 +75,23 @@ function prefixOf(owner: RowOwner): Buffer {
  * write methods, which check their arguments on every call).
  */
 export class CopyRows {
-  private buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  private buffer = spares.pop() ?? Buffer.allocUnsafe(INITIAL_BYTES);
   private view = viewOf(this.buffer);
   private used = 0;
+
+  /**
+   * Gives the buffer back for the next batch once the rows are written (and
+   * nothing holds a view of them): a batch's megabyte, allocated and grown
+   * anew for every batch, cost the ingest process a tenth of its time in
+   * copying and garbage collection.
+   */
+  release(): void {
+    if (this.buffer === RELEASED) return;
+    if (spares.length < SPARE_BUFFERS && this.buffer.length <= MAX_SPARE_BYTES) spares.push(this.buffer);
+    this.buffer = RELEASED;
+    this.view = viewOf(RELEASED);
+    this.used = 0;
+  }
 
   /** One row; `receivedMs` is when the platform got it (ms since the epoch). */
   append(owner: RowOwner, reading: RowReading, receivedMs: number, seq: number | null): void {
@@ -98,6 +118,7 @@ export class CopyRows {
 
   /** Appends rows another CopyRows holds. */
   appendRows(other: CopyRows): void {
+    other.check();
     this.reserve(other.used);
     other.buffer.copy(this.buffer, this.used, 0, other.used);
     this.used += other.used;
@@ -116,6 +137,7 @@ export class CopyRows {
 
   /** Each row's bytes, found by reading the field lengths (views into this buffer: rare path, a refused batch). */
   rows(): Buffer[] {
+    this.check();
     const rows: Buffer[] = [];
     for (let start = 0; start < this.used; ) {
       let at = start + 2;
@@ -133,11 +155,17 @@ export class CopyRows {
 
   /** The whole COPY data: header, rows, trailer (for `COPY … FROM STDIN (FORMAT binary)`). */
   chunks(): Buffer[] {
+    this.check();
     return [HEADER, this.buffer.subarray(0, this.used), TRAILER];
+  }
+
+  private check(): void {
+    if (this.buffer === RELEASED) throw new Error('rows used after their buffer was released');
   }
 
   private reserve(bytes: number): void {
     if (this.used + bytes <= this.buffer.length) return;
+    this.check();
     const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.used + bytes));
     this.buffer.copy(grown, 0, 0, this.used);
     this.buffer = grown;

@@ -110,7 +110,7 @@ export class ReadingsBatcher {
     if (pending.rows >= this.options.batchRows) this.close();
   }
 
-  /** Adds a part built elsewhere to the open batch; resolves with the result of the transaction holding it once committed. */
+  /** Adds a part built elsewhere to the open batch (its rows are copied and its buffer released); resolves with the result of the transaction holding it once committed. */
   submit(part: ReadingsBatch, reserved = 0): Promise<WriteResult> {
     if (this.stopped) {
       this.unreserve(reserved);
@@ -118,6 +118,7 @@ export class ReadingsBatcher {
     }
     const { batch } = this.pending();
     batch.copy.appendRows(part.copy);
+    part.copy.release();
     batch.readingRows += part.readingRows;
     for (const day of part.days) batch.days.add(day);
     for (const row of part.quarantine) batch.quarantine.push(row);
@@ -181,6 +182,8 @@ export class ReadingsBatcher {
       () => this.write(pending.batch),
       (error, attempt, retryInMs) => this.log.warn({ err: error, attempt, rows: pending.rows, retryInMs }, 'readings batch not written; retrying'),
     );
+    // Written: nothing reads the rows again, so their buffer serves the next batch.
+    pending.batch.copy.release();
     this.onWritten({ rows: pending.rows, seconds: Number(process.hrtime.bigint() - started) / 1e9, result });
     for (const resolve of pending.waiters) resolve(result);
   }
