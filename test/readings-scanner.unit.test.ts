@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseReadingsMessage } from '../src/ingest/readings/readings-message';
 import { scanReadingsMessage } from '../src/ingest/readings/readings-scanner';
 import { dateTimeMicros, isDateTime } from '../src/platform/mqtt/date-time-format';
@@ -157,6 +159,37 @@ describe('the readings scanner against JSON.parse and the schema', () => {
     ['a leading zero', '{"seq":1,"readings":[{"sensor":"t","ts":"2026-01-02T03:04:05Z","value":01}]}'],
   ])('leaves %s to the general way', (_name, text) => {
     expect(scanReadingsMessage(text)).toBeUndefined();
+  });
+
+  it('was written against the schema as it stands: a change to the schema must reach the scanner too', () => {
+    const schema = JSON.parse(readFileSync(path.join(__dirname, '..', 'schemas', 'mqtt', 'readings.json'), 'utf8')) as Record<string, unknown>;
+    const strip = (value: unknown): unknown =>
+      Array.isArray(value) ? value.map(strip) : typeof value === 'object' && value !== null ? Object.fromEntries(Object.entries(value).filter(([key]) => !['description', 'title', '$schema', '$id'].includes(key)).map(([key, v]) => [key, strip(v)])) : value;
+    // What readings-scanner.ts checks, constraint by constraint.
+    expect(strip(schema)).toEqual({
+      type: 'object',
+      required: ['seq', 'readings'],
+      additionalProperties: false,
+      properties: {
+        seq: { type: 'integer', minimum: 0, maximum: 9007199254740991 },
+        readings: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 1000,
+          items: {
+            type: 'object',
+            required: ['sensor', 'ts', 'value'],
+            additionalProperties: false,
+            properties: {
+              sensor: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$' },
+              ts: { type: 'string', format: 'date-time', maxLength: 40 },
+              value: { type: 'number' },
+              quality: { enum: ['GOOD', 'UNCERTAIN', 'BAD'] },
+            },
+          },
+        },
+      },
+    });
   });
 
   it('takes at most 1000 readings', () => {
