@@ -2,6 +2,7 @@ import { dateTimeMicros } from '../../platform/mqtt/date-time-format';
 import { mqttSchema } from '../../platform/mqtt/mqtt-schemas';
 import type { QuarantineReason } from './quarantine-reasons';
 import { qualityCode, type Quality } from './reading-quality';
+import { acceptedReading } from './accepted-reading';
 import { scanReadingsMessage } from './readings-scanner';
 
 /** One reading as a device names it: by its sensor key. */
@@ -80,7 +81,7 @@ export function decodeReadingItem(item: unknown): ItemOutcome {
 /** The schema checked `ts` (format date-time), so it is read without checking again. */
 function accepted(item: ReadingItem): ItemOutcome {
   const tsMicros = dateTimeMicros(item.ts);
-  return { ok: true, reading: { sensor: item.sensor, ts: item.ts, tsMicros, tsMs: Math.floor(tsMicros / 1000), value: item.value, quality: qualityCode(item.quality) } };
+  return acceptedReading(item.sensor, item.ts, tsMicros, item.value, qualityCode(item.quality));
 }
 
 function decodeCompact(message: CompactMessage): ItemOutcome[] {
@@ -88,9 +89,8 @@ function decodeCompact(message: CompactMessage): ItemOutcome[] {
   const quality = qualityCode(message.quality);
   return message.values.map((value, i): ItemOutcome => {
     const tsMicros = t0Micros + i * message.dtMs * 1000;
-    const tsMs = Math.floor(tsMicros / 1000);
-    const ts = i === 0 ? message.t0 : new Date(tsMs).toISOString();
-    return { ok: true, reading: { sensor: message.sensor, ts, tsMicros, tsMs, value, quality } };
+    const ts = i === 0 ? message.t0 : new Date(Math.floor(tsMicros / 1000)).toISOString();
+    return acceptedReading(message.sensor, ts, tsMicros, value, quality);
   });
 }
 
@@ -105,9 +105,7 @@ function decodeCompact(message: CompactMessage): ItemOutcome[] {
  */
 export function decodeReadingsMessage(payload: Buffer | string): DecodedMessage {
   const text = typeof payload === 'string' ? payload : payload.toString('utf8');
-  const scanned = scanReadingsMessage(text);
-  if (scanned) return { ok: true, seq: scanned.seq, items: scanned.items };
-  return parseReadingsMessage(text);
+  return scanReadingsMessage(text) ?? parseReadingsMessage(text);
 }
 
 /** The general way of decodeReadingsMessage, which gives the same answer for whatever the scanner takes (exported for the test that says so). */

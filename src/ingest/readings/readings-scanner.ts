@@ -1,11 +1,7 @@
 import { dateTimeMicros } from '../../platform/mqtt/date-time-format';
 import { QUALITIES } from './reading-quality';
-import type { ItemOutcome } from './readings-message';
-
-export interface ScannedMessage {
-  readonly seq: number;
-  readonly items: ItemOutcome[];
-}
+import { acceptedReading } from './accepted-reading';
+import type { DecodedMessage, ItemOutcome } from './readings-message';
 
 const SPACE = 32;
 const TAB = 9;
@@ -256,7 +252,7 @@ class Scanner {
       break;
     }
     if (sensor === undefined || ts === undefined || value === undefined) return undefined;
-    return { ok: true, reading: { sensor, ts, tsMicros, tsMs: Math.floor(tsMicros / 1000), value, quality: quality ?? 0 } };
+    return acceptedReading(sensor, ts, tsMicros, value, quality ?? 0);
   }
 
   /** The readings array: 1 to 1000 valid readings. */
@@ -283,7 +279,7 @@ class Scanner {
  * check: measured on 100-reading messages, 270–300 ns per reading against
  * 415–480 ns. test/readings-scanner.unit.test.ts holds it to the general path.
  */
-export function scanReadingsMessage(text: string): ScannedMessage | undefined {
+export function scanReadingsMessage(text: string): Extract<DecodedMessage, { ok: true }> | undefined {
   const scanner = new Scanner(text);
   if (!scanner.take(LBRACE)) return undefined;
   let seq: number | undefined;
@@ -299,5 +295,5 @@ export function scanReadingsMessage(text: string): ScannedMessage | undefined {
     break;
   }
   if (seq === undefined || readings === undefined || !scanner.atEnd()) return undefined;
-  return { seq, items: readings };
+  return { ok: true, seq, items: readings };
 }
